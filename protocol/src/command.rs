@@ -1,0 +1,288 @@
+//! Domain commands as intents. The REST endpoints and (later) sync push both build a
+//! [`Command`] and hand it to the server's one command executor, so there is exactly one
+//! implementation of each rule.
+
+use crate::role::Role;
+use crate::status::{FlagSeverity, string_enum};
+use serde::{Deserialize, Serialize};
+
+string_enum!(
+    /// The synced entity kinds.
+    Entity {
+        Mentor = "mentor", Mentee = "mentee", Pause = "pause",
+        MenteeAssignment = "mentee_assignment", CoordinatorAssignment = "coordinator_assignment",
+        Session = "session", Submission = "submission", WorkItem = "work_item", Flag = "flag",
+        Cohort = "cohort",
+    }
+);
+
+string_enum!(
+    /// A mentor's verdict on a mission submission.
+    ReviewDecision { Approved = "approved", ChangesRequested = "changes_requested" }
+);
+
+/// A command, as sent by a client: `{"name": "pause_mentor", "args": {...}}`.
+///
+/// Ids of rows a command creates (`pause_id`, `session_id`, …) may be chosen by the client
+/// (UUIDs), so an offline client can refer to the row before the server has seen it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "name", content = "args", rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Command {
+    PauseMentor(PauseMentor),
+    ResumeMentor(MentorRef),
+    DeactivateMentor(MentorRef),
+    ReactivateMentor(MentorRef),
+    RequestPause(PauseMentor),
+    ApprovePause(PauseRef),
+    DeclinePause(PauseRef),
+    CancelPause(PauseRef),
+    AssignMentee(AssignMentee),
+    EndAssignment(AssignmentRef),
+    ScheduleSession(ScheduleSession),
+    CompleteSession(SessionRef),
+    CancelSession(SessionRef),
+    MarkNoShow(SessionRef),
+    SubmitMission(SubmitMission),
+    ResubmitMission(ResubmitMission),
+    ReviewMission(ReviewMission),
+    ClaimWorkItem(WorkItemRef),
+    CompleteWorkItem(WorkItemRef),
+    CancelWorkItem(WorkItemRef),
+    RaiseFlag(RaiseFlag),
+    AcknowledgeFlag(FlagRef),
+    ResolveFlag(FlagRef),
+}
+
+macro_rules! args {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $($(#[$fmeta])* pub $field: $ty),* }
+    };
+}
+
+args!(
+    /// Names a mentor.
+    MentorRef { /// The mentor's user id.
+    mentor_id: String }
+);
+args!(
+    /// Pause a mentor (coordinator) or ask for a pause (the mentor).
+    PauseMentor {
+        /// The mentor's user id.
+        mentor_id: String,
+        /// Why; shown to coordinators.
+        reason: String,
+        /// Epoch ms; absent or past means now.
+        #[serde(default)] starts_at: Option<i64>,
+        /// Epoch ms; absent means until resumed.
+        #[serde(default)] ends_at: Option<i64>,
+        /// Client-chosen id of the new pause.
+        #[serde(default)] pause_id: Option<String>,
+    }
+);
+args!(
+    /// Names a pause.
+    PauseRef { /// The pause id.
+    pause_id: String }
+);
+args!(
+    /// Assign a mentee to a mentor.
+    AssignMentee {
+        /// The mentor's user id.
+        mentor_id: String,
+        /// The mentee's user id.
+        mentee_id: String,
+        /// Client-chosen id of the new assignment.
+        #[serde(default)] assignment_id: Option<String>,
+    }
+);
+args!(
+    /// Names a mentee assignment.
+    AssignmentRef { /// The assignment id.
+    assignment_id: String }
+);
+args!(
+    /// Schedule a session between a mentor and their mentee.
+    ScheduleSession {
+        /// The mentee's user id.
+        mentee_id: String,
+        /// The mentor; defaults to the caller when the caller is a mentor.
+        #[serde(default)] mentor_id: Option<String>,
+        /// Epoch ms.
+        scheduled_at: i64,
+        /// 5 to 480 minutes.
+        duration_minutes: i64,
+        /// Video-call link, if any.
+        #[serde(default)] meeting_link: Option<String>,
+        /// Client-chosen id of the new session.
+        #[serde(default)] session_id: Option<String>,
+    }
+);
+args!(
+    /// Names a session.
+    SessionRef { /// The session id.
+    session_id: String }
+);
+args!(
+    /// A mentee submits a mission.
+    SubmitMission {
+        /// Which mission (the programme's own reference).
+        mission_ref: String,
+        /// Short title.
+        title: String,
+        /// The work, or a link to it.
+        content: String,
+        /// Client-chosen id of the new submission.
+        #[serde(default)] submission_id: Option<String>,
+    }
+);
+args!(
+    /// A mentee submits again after changes were requested.
+    ResubmitMission {
+        /// The submission id.
+        submission_id: String,
+        /// The revised work.
+        content: String,
+    }
+);
+args!(
+    /// A mentor reviews a submission.
+    ReviewMission {
+        /// The submission id.
+        submission_id: String,
+        /// Approve or ask for changes.
+        decision: ReviewDecision,
+        /// Feedback for the mentee.
+        #[serde(default)] feedback: Option<String>,
+    }
+);
+args!(
+    /// Names a work-queue item.
+    WorkItemRef { /// The item id.
+    item_id: String }
+);
+args!(
+    /// Raise a risk flag on a mentee.
+    RaiseFlag {
+        /// The mentee's user id.
+        mentee_id: String,
+        /// How serious.
+        severity: FlagSeverity,
+        /// What was observed.
+        reason: String,
+        /// Client-chosen id of the new flag.
+        #[serde(default)] flag_id: Option<String>,
+    }
+);
+args!(
+    /// Names a flag.
+    FlagRef { /// The flag id.
+    flag_id: String }
+);
+
+impl Command {
+    /// The command's wire name (`pause_mentor`).
+    pub fn name(&self) -> &'static str {
+        use Command::*;
+        match self {
+            PauseMentor(_) => "pause_mentor",
+            ResumeMentor(_) => "resume_mentor",
+            DeactivateMentor(_) => "deactivate_mentor",
+            ReactivateMentor(_) => "reactivate_mentor",
+            RequestPause(_) => "request_pause",
+            ApprovePause(_) => "approve_pause",
+            DeclinePause(_) => "decline_pause",
+            CancelPause(_) => "cancel_pause",
+            AssignMentee(_) => "assign_mentee",
+            EndAssignment(_) => "end_assignment",
+            ScheduleSession(_) => "schedule_session",
+            CompleteSession(_) => "complete_session",
+            CancelSession(_) => "cancel_session",
+            MarkNoShow(_) => "mark_no_show",
+            SubmitMission(_) => "submit_mission",
+            ResubmitMission(_) => "resubmit_mission",
+            ReviewMission(_) => "review_mission",
+            ClaimWorkItem(_) => "claim_work_item",
+            CompleteWorkItem(_) => "complete_work_item",
+            CancelWorkItem(_) => "cancel_work_item",
+            RaiseFlag(_) => "raise_flag",
+            AcknowledgeFlag(_) => "acknowledge_flag",
+            ResolveFlag(_) => "resolve_flag",
+        }
+    }
+
+    /// The roles that may issue this command at all. Whether the row is theirs (their
+    /// roster, their mentee) is checked against the data by the server.
+    pub fn allowed_roles(&self) -> &'static [Role] {
+        use Command::*;
+        use Role::*;
+        match self {
+            PauseMentor(_) | ResumeMentor(_) | DeactivateMentor(_) | ApprovePause(_) | DeclinePause(_)
+            | AssignMentee(_) | EndAssignment(_) | AcknowledgeFlag(_) | ResolveFlag(_) => &[Admin, Coordinator],
+            ReactivateMentor(_) => &[Admin],
+            RequestPause(_) => &[Mentor],
+            CancelPause(_) => &[Admin, Coordinator, Mentor],
+            ScheduleSession(_) | CompleteSession(_) | CancelSession(_) | MarkNoShow(_) | ReviewMission(_)
+            | CancelWorkItem(_) | RaiseFlag(_) => &[Admin, Coordinator, Mentor],
+            SubmitMission(_) | ResubmitMission(_) => &[Mentee],
+            ClaimWorkItem(_) | CompleteWorkItem(_) => &[Mentor],
+        }
+    }
+
+    /// The existing row the command acts on, whose version `expected_version` refers to.
+    /// Commands that create a row name its parent (the mentor of a new pause); a mission
+    /// submission names none (its parent is the caller).
+    pub fn target(&self) -> Option<(Entity, &str)> {
+        use Command::*;
+        Some(match self {
+            PauseMentor(a) | RequestPause(a) => (Entity::Mentor, &a.mentor_id),
+            ResumeMentor(a) | DeactivateMentor(a) | ReactivateMentor(a) => (Entity::Mentor, &a.mentor_id),
+            AssignMentee(a) => (Entity::Mentor, &a.mentor_id),
+            ApprovePause(a) | DeclinePause(a) | CancelPause(a) => (Entity::Pause, &a.pause_id),
+            EndAssignment(a) => (Entity::MenteeAssignment, &a.assignment_id),
+            ScheduleSession(a) => (Entity::Mentee, &a.mentee_id),
+            CompleteSession(a) | CancelSession(a) | MarkNoShow(a) => (Entity::Session, &a.session_id),
+            SubmitMission(_) => return None,
+            ResubmitMission(a) => (Entity::Submission, &a.submission_id),
+            ReviewMission(a) => (Entity::Submission, &a.submission_id),
+            ClaimWorkItem(a) | CompleteWorkItem(a) | CancelWorkItem(a) => (Entity::WorkItem, &a.item_id),
+            RaiseFlag(a) => (Entity::Mentee, &a.mentee_id),
+            AcknowledgeFlag(a) | ResolveFlag(a) => (Entity::Flag, &a.flag_id),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_shape_is_name_plus_args() {
+        let c: Command = serde_json::from_str(
+            r#"{"name":"pause_mentor","args":{"mentor_id":"m1","reason":"leave","ends_at":5}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.name(), "pause_mentor");
+        assert_eq!(c.target(), Some((Entity::Mentor, "m1")));
+        let back = serde_json::to_value(&c).unwrap();
+        assert_eq!(back["name"], "pause_mentor");
+    }
+
+    #[test]
+    fn unknown_argument_fields_are_refused() {
+        let r: Result<Command, _> =
+            serde_json::from_str(r#"{"name":"resume_mentor","args":{"mentor_id":"m1","extra":1}}"#);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn only_admins_reactivate() {
+        let c = Command::ReactivateMentor(MentorRef { mentor_id: "m".into() });
+        assert_eq!(c.allowed_roles(), &[Role::Admin]);
+    }
+}

@@ -1,0 +1,39 @@
+//! The one error shape every mentorsync endpoint returns, and its stable codes.
+
+use serde::{Deserialize, Serialize};
+
+/// The JSON body of every error response: `{code, message, details}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// Stable, machine-readable code (see [`ErrorCode`]).
+    pub code: String,
+    /// A sentence a person can read; never contains personal data.
+    pub message: String,
+    /// Extra structured context, e.g. the current row on a version conflict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// Stable error codes. New codes may be added; existing ones never change meaning.
+pub struct ErrorCode;
+
+#[allow(missing_docs)]
+impl ErrorCode {
+    pub const BAD_REQUEST: &'static str = "bad_request";
+    pub const VALIDATION_FAILED: &'static str = "validation_failed";
+    pub const UNAUTHORIZED: &'static str = "unauthorized";
+    pub const REFRESH_REUSED: &'static str = "refresh_token_reused";
+    pub const FORBIDDEN: &'static str = "forbidden";
+    pub const NOT_FOUND: &'static str = "not_found";
+    pub const METHOD_NOT_ALLOWED: &'static str = "method_not_allowed";
+    pub const VERSION_CONFLICT: &'static str = "version_conflict";
+    pub const CONFLICT: &'static str = "conflict";
+    pub const INVALID_TRANSITION: &'static str = "invalid_transition";
+    pub const PAYLOAD_TOO_LARGE: &'static str = "payload_too_large";
+    pub const UNSUPPORTED_MEDIA_TYPE: &'static str = "unsupported_media_type";
+    pub const TOO_MANY_REQUESTS: &'static str = "too_many_requests";
+    pub const TIMEOUT: &'static str = "timeout";
+    pub const UNAVAILABLE: &'static str = "unavailable";
+    pub const INTERNAL: &'static str = "internal";
+}

@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+pub mod command;
+pub mod error;
+pub mod machine;
+pub mod model;
+pub mod role;
+pub mod status;
+
+pub use command::{Command, ReviewDecision};
+pub use error::{ErrorBody, ErrorCode};
+pub use machine::Refusal;
+pub use role::Role;
+pub use status::*;
+
+/// The sync protocol versions this build of the protocol speaks.
+pub const SUPPORTED_PROTOCOL_VERSIONS: &[u32] = &[1];

@@ -1,0 +1,296 @@
+//! Entity rows as they travel on the wire: REST responses, sync pulls, rejected-command
+//! details. Times are epoch milliseconds (UTC); ids are UUID strings.
+
+use crate::role::Role;
+use crate::status::*;
+use serde::{Deserialize, Serialize};
+
+macro_rules! row {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub struct $name { $($(#[$fmeta])* pub $field: $ty),* }
+    };
+}
+
+row!(
+    /// A mentor: a user with a mentor profile.
+    Mentor {
+        /// The mentor's user id.
+        id: String,
+        /// Display name.
+        display_name: String,
+        /// Active, paused or inactive.
+        status: MentorStatus,
+        /// Weekly slots; also the most active mentees they may hold.
+        capacity_weekly: i64,
+        /// Topics they mentor in.
+        specialties: Vec<String>,
+        /// Free-form availability (e.g. `{"mon": ["18:00-20:00"]}`).
+        availability: serde_json::Value,
+        /// Epoch ms; `None` means not certified.
+        certification_expires_at: Option<i64>,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// A mentee.
+    Mentee {
+        /// The mentee's user id.
+        id: String,
+        /// Display name.
+        display_name: String,
+        /// The cohort they are enrolled in.
+        cohort_id: Option<String>,
+        /// Topics they want mentoring in (matched against mentor specialties).
+        interests: Vec<String>,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// A pause of a mentor's work.
+    Pause {
+        /// Pause id.
+        id: String,
+        /// The paused mentor.
+        mentor_id: String,
+        /// Where it is in its life.
+        status: PauseStatus,
+        /// Why.
+        reason: String,
+        /// Epoch ms.
+        starts_at: i64,
+        /// Epoch ms; `None` until resumed.
+        ends_at: Option<i64>,
+        /// Who asked for or set it.
+        created_by: String,
+        /// Who approved or declined it.
+        decided_by: Option<String>,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// A mentee's assignment to a mentor.
+    MenteeAssignment {
+        /// Assignment id.
+        id: String,
+        /// The mentor.
+        mentor_id: String,
+        /// The mentee.
+        mentee_id: String,
+        /// Active or ended.
+        status: AssignmentStatus,
+        /// Epoch ms.
+        started_at: i64,
+        /// Epoch ms.
+        ended_at: Option<i64>,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// Which coordinator looks after which mentor.
+    CoordinatorAssignment {
+        /// Assignment id.
+        id: String,
+        /// The coordinator.
+        coordinator_id: String,
+        /// The mentor.
+        mentor_id: String,
+        /// Active or ended.
+        status: AssignmentStatus,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// A mentoring session.
+    Session {
+        /// Session id.
+        id: String,
+        /// The mentor.
+        mentor_id: String,
+        /// The mentee.
+        mentee_id: String,
+        /// Scheduled, completed, cancelled or no-show.
+        status: SessionStatus,
+        /// Epoch ms.
+        scheduled_at: i64,
+        /// Minutes.
+        duration_minutes: i64,
+        /// Video-call link.
+        meeting_link: Option<String>,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// A mentee's mission submission.
+    Submission {
+        /// Submission id.
+        id: String,
+        /// The mentee.
+        mentee_id: String,
+        /// The mentor who reviews it (the mentee's mentor when submitted).
+        mentor_id: Option<String>,
+        /// The programme's mission reference.
+        mission_ref: String,
+        /// Short title.
+        title: String,
+        /// The work, or a link to it.
+        content: String,
+        /// Submitted, approved or changes requested.
+        status: SubmissionStatus,
+        /// Epoch ms of the latest (re)submission.
+        submitted_at: i64,
+        /// Epoch ms of the latest review.
+        reviewed_at: Option<i64>,
+        /// Who reviewed it.
+        reviewed_by: Option<String>,
+        /// Review feedback.
+        feedback: Option<String>,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// A work-queue item of a mentor.
+    WorkItem {
+        /// Item id.
+        id: String,
+        /// Whose queue.
+        mentor_id: Option<String>,
+        /// About which mentee.
+        mentee_id: Option<String>,
+        /// What to do.
+        kind: WorkItemKind,
+        /// How urgent.
+        priority: Priority,
+        /// Open, in progress, done or cancelled.
+        status: WorkItemStatus,
+        /// Epoch ms by which it should be done.
+        sla_due_at: i64,
+        /// True when past its SLA and not done (computed when read).
+        overdue: bool,
+        /// The row it is about (a submission id for a mission review).
+        reference_id: Option<String>,
+        /// Epoch ms.
+        created_at: i64,
+        /// Epoch ms.
+        completed_at: Option<i64>,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// A risk flag on a mentee.
+    Flag {
+        /// Flag id.
+        id: String,
+        /// The mentee at risk.
+        mentee_id: String,
+        /// Who raised it.
+        raised_by: String,
+        /// How serious.
+        severity: FlagSeverity,
+        /// Open, acknowledged or resolved.
+        status: FlagStatus,
+        /// What was observed.
+        reason: String,
+        /// Epoch ms.
+        created_at: i64,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// A cohort of mentees.
+    Cohort {
+        /// Cohort id.
+        id: String,
+        /// Name.
+        name: String,
+        /// Epoch ms.
+        starts_at: i64,
+        /// Epoch ms.
+        ends_at: i64,
+        /// Seats offered.
+        seats: i64,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// The signed-in user.
+    Me {
+        /// User id.
+        id: String,
+        /// Their chapter.
+        chapter_id: String,
+        /// Their role.
+        role: Role,
+        /// Display name.
+        display_name: String,
+        /// Sign-in email.
+        email: String,
+    }
+);
+
+row!(
+    /// One line of the coordinator roster: the mentor with everything a coordinator
+    /// triages on, from one query.
+    RosterEntry {
+        /// The mentor.
+        mentor: Mentor,
+        /// Their open (requested, scheduled or active) pause, if any.
+        open_pause: Option<Pause>,
+        /// Active mentees.
+        mentee_count: i64,
+        /// Open or acknowledged flags on their mentees.
+        open_flags: i64,
+    }
+);
+
+row!(
+    /// A page of a list, with an opaque cursor for the next one.
+    RosterPage {
+        /// The entries.
+        items: Vec<RosterEntry>,
+        /// Pass as `cursor` to get the next page; absent on the last page.
+        next_cursor: Option<String>,
+    }
+);
