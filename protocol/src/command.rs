@@ -222,13 +222,14 @@ impl Command {
         use Command::*;
         use Role::*;
         match self {
-            PauseMentor(_) | ResumeMentor(_) | DeactivateMentor(_) | ApprovePause(_) | DeclinePause(_)
-            | AssignMentee(_) | EndAssignment(_) | AcknowledgeFlag(_) | ResolveFlag(_) => &[Admin, Coordinator],
+            PauseMentor(_) | ResumeMentor(_) | DeactivateMentor(_) | ApprovePause(_)
+            | DeclinePause(_) | AssignMentee(_) | EndAssignment(_) | AcknowledgeFlag(_)
+            | ResolveFlag(_) => &[Admin, Coordinator],
             ReactivateMentor(_) => &[Admin],
             RequestPause(_) => &[Mentor],
             CancelPause(_) => &[Admin, Coordinator, Mentor],
-            ScheduleSession(_) | CompleteSession(_) | CancelSession(_) | MarkNoShow(_) | ReviewMission(_)
-            | CancelWorkItem(_) | RaiseFlag(_) => &[Admin, Coordinator, Mentor],
+            ScheduleSession(_) | CompleteSession(_) | CancelSession(_) | MarkNoShow(_)
+            | ReviewMission(_) | CancelWorkItem(_) | RaiseFlag(_) => &[Admin, Coordinator, Mentor],
             SubmitMission(_) | ResubmitMission(_) => &[Mentee],
             ClaimWorkItem(_) | CompleteWorkItem(_) => &[Mentor],
         }
@@ -241,16 +242,22 @@ impl Command {
         use Command::*;
         Some(match self {
             PauseMentor(a) | RequestPause(a) => (Entity::Mentor, &a.mentor_id),
-            ResumeMentor(a) | DeactivateMentor(a) | ReactivateMentor(a) => (Entity::Mentor, &a.mentor_id),
+            ResumeMentor(a) | DeactivateMentor(a) | ReactivateMentor(a) => {
+                (Entity::Mentor, &a.mentor_id)
+            }
             AssignMentee(a) => (Entity::Mentor, &a.mentor_id),
             ApprovePause(a) | DeclinePause(a) | CancelPause(a) => (Entity::Pause, &a.pause_id),
             EndAssignment(a) => (Entity::MenteeAssignment, &a.assignment_id),
             ScheduleSession(a) => (Entity::Mentee, &a.mentee_id),
-            CompleteSession(a) | CancelSession(a) | MarkNoShow(a) => (Entity::Session, &a.session_id),
+            CompleteSession(a) | CancelSession(a) | MarkNoShow(a) => {
+                (Entity::Session, &a.session_id)
+            }
             SubmitMission(_) => return None,
             ResubmitMission(a) => (Entity::Submission, &a.submission_id),
             ReviewMission(a) => (Entity::Submission, &a.submission_id),
-            ClaimWorkItem(a) | CompleteWorkItem(a) | CancelWorkItem(a) => (Entity::WorkItem, &a.item_id),
+            ClaimWorkItem(a) | CompleteWorkItem(a) | CancelWorkItem(a) => {
+                (Entity::WorkItem, &a.item_id)
+            }
             RaiseFlag(a) => (Entity::Mentee, &a.mentee_id),
             AcknowledgeFlag(a) | ResolveFlag(a) => (Entity::Flag, &a.flag_id),
         })
@@ -282,7 +289,9 @@ mod tests {
 
     #[test]
     fn only_admins_reactivate() {
-        let c = Command::ReactivateMentor(MentorRef { mentor_id: "m".into() });
+        let c = Command::ReactivateMentor(MentorRef {
+            mentor_id: "m".into(),
+        });
         assert_eq!(c.allowed_roles(), &[Role::Admin]);
     }
 }

@@ -22,7 +22,10 @@ pub struct Refusal {
 impl Refusal {
     /// A refusal with a code and a reason.
     pub fn new(code: &'static str, reason: impl Into<String>) -> Self {
-        Refusal { code, reason: reason.into() }
+        Refusal {
+            code,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -51,8 +54,16 @@ pub fn transition<A: Action>(current: A::Status, action: A) -> Result<A::Status,
 
 /// Like [`transition`], for an action that may reach several statuses: checks that
 /// `current → target` is one of the action's transitions.
-pub fn transition_to<A: Action>(current: A::Status, action: A, target: A::Status) -> Result<A::Status, Refusal> {
-    if action.table().iter().any(|&(from, to)| from == current && to == target) {
+pub fn transition_to<A: Action>(
+    current: A::Status,
+    action: A,
+    target: A::Status,
+) -> Result<A::Status, Refusal> {
+    if action
+        .table()
+        .iter()
+        .any(|&(from, to)| from == current && to == target)
+    {
         Ok(target)
     } else {
         Err(refuse(current, action))
@@ -203,18 +214,27 @@ mod tests {
     {
         for &current in statuses {
             for &action in actions {
-                let expected: Vec<A::Status> =
-                    allowed.iter().filter(|(f, a, _)| *f == current && *a == action).map(|t| t.2).collect();
+                let expected: Vec<A::Status> = allowed
+                    .iter()
+                    .filter(|(f, a, _)| *f == current && *a == action)
+                    .map(|t| t.2)
+                    .collect();
                 match transition(current, action) {
                     Ok(next) => {
-                        assert!(!expected.is_empty(), "{action:?} from {current} should be refused");
+                        assert!(
+                            !expected.is_empty(),
+                            "{action:?} from {current} should be refused"
+                        );
                         assert_eq!(next, expected[0], "{action:?} from {current}");
                         for &target in &expected {
                             assert_eq!(transition_to(current, action, target), Ok(target));
                         }
                     }
                     Err(refusal) => {
-                        assert!(expected.is_empty(), "{action:?} from {current} should be allowed");
+                        assert!(
+                            expected.is_empty(),
+                            "{action:?} from {current} should be allowed"
+                        );
                         assert_eq!(refusal.code, "invalid_transition");
                         assert!(
                             refusal.reason.contains(&format!("that is {current};")),
@@ -275,7 +295,11 @@ mod tests {
         check_machine(
             AssignmentStatus::ALL,
             AssignmentAction::ALL,
-            &[(AssignmentStatus::Active, AssignmentAction::End, AssignmentStatus::Ended)],
+            &[(
+                AssignmentStatus::Active,
+                AssignmentAction::End,
+                AssignmentStatus::Ended,
+            )],
         );
     }
 
@@ -332,13 +356,19 @@ mod tests {
         check_machine(
             S::ALL,
             A::ALL,
-            &[(S::Open, A::Acknowledge, S::Acknowledged), (S::Acknowledged, A::Resolve, S::Resolved)],
+            &[
+                (S::Open, A::Acknowledge, S::Acknowledged),
+                (S::Acknowledged, A::Resolve, S::Resolved),
+            ],
         );
     }
 
     #[test]
     fn refusal_reads_like_a_sentence() {
         let r = transition(MentorStatus::Active, MentorAction::Resume).unwrap_err();
-        assert_eq!(r.reason, "cannot resume a mentor that is active; only a mentor that is paused can be");
+        assert_eq!(
+            r.reason,
+            "cannot resume a mentor that is active; only a mentor that is paused can be"
+        );
     }
 }

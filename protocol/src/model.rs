@@ -71,8 +71,8 @@ row!(
         starts_at: i64,
         /// Epoch ms; `None` until resumed.
         ends_at: Option<i64>,
-        /// Who asked for or set it.
-        created_by: String,
+        /// Who asked for or set it; `None` when the scheduler did.
+        created_by: Option<String>,
         /// Who approved or declined it.
         decided_by: Option<String>,
         /// Bumped on every change.
@@ -292,5 +292,33 @@ row!(
         items: Vec<RosterEntry>,
         /// Pass as `cursor` to get the next page; absent on the last page.
         next_cursor: Option<String>,
+    }
+);
+
+row!(
+    /// A mentor's work queue: overdue first, then by priority, then by SLA.
+    WorkQueue {
+        /// The items, most pressing first.
+        items: Vec<WorkItem>,
+    }
+);
+
+row!(
+    /// Everything a mentor needs about one mentee on one screen.
+    Cockpit {
+        /// The mentee.
+        mentee: Mentee,
+        /// Their current mentor assignment.
+        assignment: Option<MenteeAssignment>,
+        /// Scheduled sessions from now on, soonest first.
+        upcoming_sessions: Vec<Session>,
+        /// The latest past or finished sessions, newest first.
+        recent_sessions: Vec<Session>,
+        /// Latest submissions, newest first.
+        submissions: Vec<Submission>,
+        /// Flags not yet resolved.
+        open_flags: Vec<Flag>,
+        /// Open and in-progress work items about this mentee.
+        open_work_items: Vec<WorkItem>,
     }
 );

@@ -97,7 +97,10 @@ string_enum!(
 impl PauseStatus {
     /// Requested, scheduled and active pauses are "open": at most one per mentor.
     pub const fn is_open(self) -> bool {
-        matches!(self, PauseStatus::Requested | PauseStatus::Scheduled | PauseStatus::Active)
+        matches!(
+            self,
+            PauseStatus::Requested | PauseStatus::Scheduled | PauseStatus::Active
+        )
     }
 }
 
@@ -109,7 +112,10 @@ mod tests {
     fn spelling_round_trips_through_text_and_json() {
         for s in WorkItemStatus::ALL {
             assert_eq!(s.as_str().parse::<WorkItemStatus>().unwrap(), *s);
-            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
         }
         assert!("paused ".parse::<MentorStatus>().is_err());
     }

@@ -1,0 +1,188 @@
+//! Sign-in endpoints.
+
+use crate::api::extract::Json;
+use crate::auth::tokens::{self, RefreshRefusal, TokenPair};
+use crate::auth::{Caller, password, throttle};
+use crate::db::{DbRow, FromDb, q};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use mentorsync_protocol::model::Me;
+use mentorsync_protocol::{ErrorBody, ErrorCode};
+use serde::{Deserialize, Serialize};
+
+/// Email and password.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Sign-in email (case-insensitive).
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Tokens plus who signed in.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    /// The new tokens.
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+    /// The signed-in user.
+    pub user: Me,
+}
+
+/// A refresh token to spend.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from the last login or refresh.
+    pub refresh_token: String,
+}
+
+struct UserRecord {
+    me: Me,
+    password_hash: String,
+}
+
+impl FromDb for UserRecord {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(UserRecord {
+            me: Me {
+                id: r.get("id")?,
+                chapter_id: r.get("chapter_id")?,
+                role: r.parse("role")?,
+                display_name: r.get("display_name")?,
+                email: r.get("email")?,
+            },
+            password_hash: r.get("password_hash")?,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "id, chapter_id, role, display_name, email, password_hash";
+
+/// Signs in with email and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let email = req.email.trim().to_lowercase();
+    if email.is_empty() || email.len() > 320 || req.password.len() > 1024 {
+        return Err(ApiError::bad_request(
+            "email and password are required (email ≤ 320, password ≤ 1024 bytes)",
+        ));
+    }
+    let s = state.settings.clone();
+    let now = state.now();
+    let mut tx = state.db.read().await?;
+    if let Err(wait) = throttle::check(&mut tx, &email, now, &s).await? {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TOO_MANY_REQUESTS,
+            format!("too many failed sign-ins for this email; try again in {wait} s"),
+        )
+        .with_details(serde_json::json!({"retry_after_seconds": wait}));
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    let user: Option<UserRecord> = tx
+        .fetch_optional(
+            q(format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1")).bind(email.as_str()),
+        )
+        .await?;
+    tx.rollback().await?;
+
+    // Verify off the async executor: Argon2 is deliberately slow.
+    let stored = user.as_ref().map_or_else(
+        || password::dummy_hash().to_owned(),
+        |u| u.password_hash.clone(),
+    );
+    let ok = tokio::task::spawn_blocking(move || password::verify(&req.password, &stored))
+        .await
+        .map_err(ApiError::internal)?;
+
+    let mut tx = state.db.write().await?;
+    match user {
+        Some(user) if ok => {
+            throttle::clear(&mut tx, &email).await?;
+            let tokens = tokens::issue_family(&mut tx, &user.me.id, now, &s).await?;
+            tx.commit().await?;
+            tracing::info!(user_id = %user.me.id, "signed in");
+            Ok(Json(LoginResponse {
+                tokens,
+                user: user.me,
+            }))
+        }
+        _ => {
+            throttle::record_failure(&mut tx, &email, now, &s).await?;
+            tx.commit().await?;
+            Err(ApiError::unauthorized("wrong email or password"))
+        }
+    }
+}
+
+/// Spends a refresh token for a new pair. Reusing a spent one signs the family out.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> Result<Json<TokenPair>, ApiError> {
+    let mut tx = state.db.write().await?;
+    let outcome = tokens::rotate(
+        &mut tx,
+        req.refresh_token.trim(),
+        state.now(),
+        &state.settings,
+    )
+    .await?;
+    tx.commit().await?;
+    match outcome {
+        Ok(pair) => Ok(Json(pair)),
+        Err(RefreshRefusal::Reused) => {
+            tracing::warn!("refresh token reused; token family revoked");
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::REFRESH_REUSED,
+                "this refresh token was already used; for safety every session it belonged to is signed out",
+            ))
+        }
+        Err(RefreshRefusal::Expired) => Err(ApiError::unauthorized(
+            "the refresh token has expired; sign in again",
+        )),
+        Err(RefreshRefusal::Revoked) => Err(ApiError::unauthorized(
+            "this session was signed out; sign in again",
+        )),
+        Err(RefreshRefusal::Unknown) => Err(ApiError::unauthorized(
+            "unknown refresh token; sign in again",
+        )),
+    }
+}
+
+/// Signs out this session (its access and refresh tokens stop working).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
+    let mut tx = state.db.write().await?;
+    tokens::revoke_family(&mut tx, &caller.family_id, state.now()).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, ApiError> {
+    let mut tx = state.db.read().await?;
+    let user: UserRecord = tx
+        .fetch_optional(
+            q(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                .bind(caller.user_id.as_str()),
+        )
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    Ok(Json(user.me))
+}

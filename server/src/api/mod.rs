@@ -1,0 +1,101 @@
+//! The HTTP surface: routes, the layers every request passes through, and the OpenAPI
+//! document.
+
+pub mod auth;
+pub mod commands;
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod reads;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The API routes without layers (for the OpenAPI drift test and composition).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/v1/openapi.json", get(openapi::serve))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/refresh", post(auth::refresh))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/mentors/{id}", get(reads::get_mentor))
+        .route("/api/v1/mentors/{id}/pause", post(commands::pause_mentor))
+        .route(
+            "/api/v1/mentors/{id}/pause-requests",
+            post(commands::request_pause),
+        )
+        .route(
+            "/api/v1/mentors/{id}/{action}",
+            post(commands::mentor_transition),
+        )
+        .route(
+            "/api/v1/pauses/{id}/{action}",
+            post(commands::pause_decision),
+        )
+        .route("/api/v1/assignments", post(commands::assign_mentee))
+        .route(
+            "/api/v1/assignments/{id}/end",
+            post(commands::end_assignment),
+        )
+        .route("/api/v1/mentor/sessions", post(commands::schedule_session))
+        .route(
+            "/api/v1/sessions/{id}/{action}",
+            post(commands::session_outcome),
+        )
+        .route("/api/v1/missions", post(commands::submit_mission))
+        .route(
+            "/api/v1/missions/{id}/resubmit",
+            post(commands::resubmit_mission),
+        )
+        .route(
+            "/api/v1/mentor/missions/{submission_id}/review",
+            post(commands::review_mission),
+        )
+        .route("/api/v1/mentor/workqueue", get(reads::get_work_queue))
+        .route(
+            "/api/v1/workqueue/{id}/{action}",
+            post(commands::work_item_step),
+        )
+        .route("/api/v1/mentor/flags", post(commands::raise_flag))
+        .route("/api/v1/flags/{id}/{action}", post(commands::flag_step))
+        .route(
+            "/api/v1/mentor/mentees/{mentee_id}/cockpit",
+            get(reads::get_cockpit),
+        )
+        .route("/api/v1/coordinator/roster", get(reads::get_roster))
+}
+
+/// The complete application: routes plus request ids, tracing, compression, body limit,
+/// timeout and uniform JSON errors.
+pub fn app(state: AppState) -> Router {
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::map_response(middleware::json_errors))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout));
+    routes()
+        .layer(DefaultBodyLimit::max(state.settings.body_limit_bytes))
+        .layer(layers)
+        .with_state(state)
+}

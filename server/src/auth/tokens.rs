@@ -1,0 +1,230 @@
+//! Access and refresh tokens.
+//!
+//! A login starts a token *family*. Each refresh spends the presented refresh token and
+//! issues a new pair in the same family. Presenting a spent refresh token again means it
+//! was copied: the whole family is revoked, which signs out both the thief and the owner.
+
+use crate::db::{DbRow, FromDb, Tx, q};
+use crate::domain::Actor;
+use crate::state::Settings;
+use base64::Engine;
+use mentorsync_protocol::Role;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A fresh pair of tokens.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TokenPair {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Spend once at `/api/v1/auth/refresh` for a new pair.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Seconds until the refresh token expires.
+    pub refresh_expires_in: i64,
+}
+
+/// Why a refresh was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefusal {
+    /// Not a token we issued.
+    Unknown,
+    /// Past its lifetime.
+    Expired,
+    /// Its family was revoked (logout, or reuse detected earlier).
+    Revoked,
+    /// Already spent: the family is now revoked.
+    Reused,
+}
+
+fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The stored form of a token.
+pub fn hash(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+/// Starts a new family for a user (a login) and issues its first pair.
+pub async fn issue_family(
+    tx: &mut Tx,
+    user_id: &str,
+    now: i64,
+    s: &Settings,
+) -> Result<TokenPair, sqlx::Error> {
+    let family = uuid::Uuid::now_v7().to_string();
+    tx.execute(
+        q("INSERT INTO token_families (id, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(family.as_str())
+            .bind(user_id)
+            .bind(now),
+    )
+    .await?;
+    issue(tx, &family, now, s).await
+}
+
+async fn issue(
+    tx: &mut Tx,
+    family: &str,
+    now: i64,
+    s: &Settings,
+) -> Result<TokenPair, sqlx::Error> {
+    let access = random_token("msa_");
+    let refresh = random_token("msr_");
+    tx.execute(
+        q("INSERT INTO access_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(hash(&access))
+            .bind(family)
+            .bind(now + s.access_ttl_ms),
+    )
+    .await?;
+    tx.execute(
+        q("INSERT INTO refresh_tokens (token_hash, family_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(hash(&refresh))
+            .bind(family)
+            .bind(now + s.refresh_ttl_ms)
+            .bind(now),
+    )
+    .await?;
+    Ok(TokenPair {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: "Bearer".into(),
+        expires_in: s.access_ttl_ms / 1000,
+        refresh_expires_in: s.refresh_ttl_ms / 1000,
+    })
+}
+
+struct StoredRefresh {
+    family_id: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl FromDb for StoredRefresh {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(StoredRefresh {
+            family_id: r.get("family_id")?,
+            expires_at: r.get("expires_at")?,
+            used_at: r.get("used_at")?,
+            revoked_at: r.get("revoked_at")?,
+        })
+    }
+}
+
+/// Spends a refresh token. The caller commits the transaction whatever the outcome: a
+/// detected reuse must stay revoked.
+pub async fn rotate(
+    tx: &mut Tx,
+    refresh_token: &str,
+    now: i64,
+    s: &Settings,
+) -> Result<Result<TokenPair, RefreshRefusal>, sqlx::Error> {
+    let sql = format!(
+        "SELECT r.family_id, r.expires_at, r.used_at, f.revoked_at FROM refresh_tokens r \
+         JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1{}",
+        if tx.for_update().is_empty() {
+            ""
+        } else {
+            " FOR UPDATE OF r"
+        }
+    );
+    let Some(stored) = tx
+        .fetch_optional::<StoredRefresh>(q(sql).bind(hash(refresh_token)))
+        .await?
+    else {
+        return Ok(Err(RefreshRefusal::Unknown));
+    };
+    if stored.revoked_at.is_some() {
+        return Ok(Err(RefreshRefusal::Revoked));
+    }
+    if stored.used_at.is_some() {
+        revoke_family(tx, &stored.family_id, now).await?;
+        return Ok(Err(RefreshRefusal::Reused));
+    }
+    if stored.expires_at <= now {
+        return Ok(Err(RefreshRefusal::Expired));
+    }
+    tx.execute(
+        q("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2")
+            .bind(now)
+            .bind(hash(refresh_token)),
+    )
+    .await?;
+    tx.execute(
+        q("DELETE FROM access_tokens WHERE family_id = $1 AND expires_at <= $2")
+            .bind(stored.family_id.as_str())
+            .bind(now),
+    )
+    .await?;
+    issue(tx, &stored.family_id, now, s).await.map(Ok)
+}
+
+/// Revokes a family: its access tokens stop working at once, its refresh tokens too.
+pub async fn revoke_family(tx: &mut Tx, family_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    tx.execute(
+        q("UPDATE token_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(family_id),
+    )
+    .await?;
+    tx.execute(q("DELETE FROM access_tokens WHERE family_id = $1").bind(family_id))
+        .await?;
+    Ok(())
+}
+
+/// A verified caller.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The caller as a command actor.
+    pub actor: Actor,
+    /// The caller's user id.
+    pub user_id: String,
+    /// The caller's role.
+    pub role: Role,
+    /// The token family (for logout).
+    pub family_id: String,
+}
+
+impl FromDb for Authenticated {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        let user_id: String = r.get("id")?;
+        let role: Role = r.parse("role")?;
+        let chapter: String = r.get("chapter_id")?;
+        Ok(Authenticated {
+            actor: Actor::user(chapter, user_id.clone(), role),
+            user_id,
+            role,
+            family_id: r.get("family_id")?,
+        })
+    }
+}
+
+/// Looks up a live access token.
+pub async fn authenticate(
+    tx: &mut Tx,
+    access_token: &str,
+    now: i64,
+) -> Result<Option<Authenticated>, sqlx::Error> {
+    tx.fetch_optional(
+        q(
+            "SELECT u.id, u.chapter_id, u.role, a.family_id FROM access_tokens a \
+           JOIN token_families f ON f.id = a.family_id JOIN users u ON u.id = f.user_id \
+           WHERE a.token_hash = $1 AND a.expires_at > $2 AND f.revoked_at IS NULL",
+        )
+        .bind(hash(access_token))
+        .bind(now),
+    )
+    .await
+}

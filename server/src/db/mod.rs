@@ -1,0 +1,297 @@
+//! The database behind one small API, on SQLite (embedded default) or PostgreSQL.
+//!
+//! Domain code is written once against [`Tx`] with portable SQL (`$1` placeholders, which
+//! both drivers bind by position; BIGINT epoch-ms times; TEXT ids and JSON). What differs
+//! between the backends lives here and nowhere else: how a write transaction starts
+//! (`BEGIN IMMEDIATE` on SQLite so writers queue instead of failing on upgrade), row locks
+//! (`FOR UPDATE` on PostgreSQL; SQLite's single writer already holds the lock), pragmas,
+//! and migrations (one folder per backend). See docs/adr/0001-one-domain-two-backends.md.
+
+mod args;
+mod row;
+
+pub use args::{Arg, Q, q};
+pub use row::{DbRow, DbValue, FromDb};
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Postgres, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server (several mentorsync instances may share it).
+    Postgres,
+}
+
+/// A connection pool on either backend. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// SQLite pool.
+    Sqlite(SqlitePool),
+    /// PostgreSQL pool.
+    Postgres(PgPool),
+}
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// `sqlite://path.db` or `postgres://…`.
+    pub url: String,
+    /// PostgreSQL only: the schema to use (created if missing). Tests use one per test.
+    pub pg_schema: Option<String>,
+    /// Largest pool size.
+    pub max_connections: u32,
+}
+
+impl ConnectOptions {
+    /// Options for a URL with the default pool size.
+    pub fn new(url: impl Into<String>) -> Self {
+        ConnectOptions {
+            url: url.into(),
+            pg_schema: None,
+            max_connections: 16,
+        }
+    }
+}
+
+impl Db {
+    /// Opens a pool. SQLite files are created if missing and always run with WAL,
+    /// `synchronous=FULL` (a committed command survives power loss), foreign keys on and a
+    /// busy timeout, set on every connection.
+    pub async fn connect(opts: &ConnectOptions) -> Result<Db, sqlx::Error> {
+        if opts.url.starts_with("postgres:") || opts.url.starts_with("postgresql:") {
+            let mut co = PgConnectOptions::from_str(&opts.url)?;
+            if let Some(schema) = &opts.pg_schema {
+                // Create the schema through a plain connection first: search_path on a
+                // missing schema silently falls back to no schema at all.
+                let admin = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(co.clone())
+                    .await?;
+                let create = format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+                    schema.replace('"', "")
+                );
+                sqlx::query(sqlx::AssertSqlSafe(create))
+                    .execute(&admin)
+                    .await?;
+                admin.close().await;
+                co = co.options([("search_path", schema.as_str())]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(co)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            let co = SqliteConnectOptions::from_str(&opts.url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections.min(8))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(co)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the numbered migrations of this backend's folder.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await,
+            Db::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await,
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on a lock upgrade.
+    pub async fn write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::new(TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Postgres(p) => Tx::new(TxInner::Postgres(p.begin().await?)),
+        })
+    }
+
+    /// Starts a read-only transaction that sees one consistent snapshot for all its
+    /// queries (a screen assembled from several queries never mixes two states).
+    pub async fn read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::new(TxInner::Sqlite(p.begin().await?)),
+            Db::Postgres(p) => Tx::new(TxInner::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            )),
+        })
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        let mut tx = self.read().await?;
+        tx.fetch_one::<i64>(q("SELECT 1")).await?;
+        tx.rollback().await
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    inner: TxInner,
+}
+
+macro_rules! on_tx {
+    ($self:ident, $q:ident, |$t:ident, $query:ident| $body:expr) => {
+        match &mut $self.inner {
+            TxInner::Sqlite($t) => {
+                let $query = $q.bind_to(sqlx::query::<Sqlite>(sqlx::AssertSqlSafe($q.sql.clone())));
+                $body
+            }
+            TxInner::Postgres($t) => {
+                let $query =
+                    $q.bind_to(sqlx::query::<Postgres>(sqlx::AssertSqlSafe($q.sql.clone())));
+                $body
+            }
+        }
+    };
+}
+
+impl Tx {
+    fn new(inner: TxInner) -> Self {
+        Tx { inner }
+    }
+
+    /// Which engine the transaction runs on.
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// `" FOR UPDATE"` on PostgreSQL, nothing on SQLite (whose `BEGIN IMMEDIATE` already
+    /// holds the only write lock). Append it to a SELECT that reads a row the transaction
+    /// is about to change based on what it read.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    pub async fn execute(&mut self, q: Q) -> Result<u64, sqlx::Error> {
+        on_tx!(self, q, |t, query| Ok(query
+            .execute(&mut **t)
+            .await?
+            .rows_affected()))
+    }
+
+    /// Runs a query and decodes every row.
+    pub async fn fetch_all<T: FromDb>(&mut self, q: Q) -> Result<Vec<T>, sqlx::Error> {
+        let rows: Vec<DbRow> = on_tx!(self, q, |t, query| query
+            .fetch_all(&mut **t)
+            .await?
+            .into_iter()
+            .map(DbRow::from)
+            .collect());
+        rows.iter().map(T::from_db).collect()
+    }
+
+    /// Runs a query and decodes its first row, if any.
+    pub async fn fetch_optional<T: FromDb>(&mut self, q: Q) -> Result<Option<T>, sqlx::Error> {
+        let row: Option<DbRow> = on_tx!(self, q, |t, query| query
+            .fetch_optional(&mut **t)
+            .await?
+            .map(DbRow::from));
+        row.as_ref().map(T::from_db).transpose()
+    }
+
+    /// Runs a query that must return a row.
+    pub async fn fetch_one<T: FromDb>(&mut self, q: Q) -> Result<T, sqlx::Error> {
+        self.fetch_optional(q)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await,
+            TxInner::Postgres(t) => t.commit().await,
+        }
+    }
+
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.rollback().await,
+            TxInner::Postgres(t) => t.rollback().await,
+        }
+    }
+}
+
+/// What kind of database failure an error is, for mapping to HTTP statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// A unique constraint (including a partial unique index) refused the write.
+    Unique,
+    /// A CHECK or foreign-key constraint refused the write.
+    Constraint,
+    /// The database is busy or unreachable; retrying later may work.
+    Busy,
+    /// Anything else: a bug or a broken database.
+    Other,
+}
+
+/// Classifies a database error.
+pub fn classify(e: &sqlx::Error) -> Failure {
+    use sqlx::error::ErrorKind;
+    match e {
+        sqlx::Error::Database(d) => match d.kind() {
+            ErrorKind::UniqueViolation => Failure::Unique,
+            ErrorKind::CheckViolation
+            | ErrorKind::ForeignKeyViolation
+            | ErrorKind::NotNullViolation => Failure::Constraint,
+            _ => match d.code().as_deref() {
+                // SQLITE_BUSY / SQLITE_LOCKED; PostgreSQL serialization failure / deadlock.
+                Some("5") | Some("6") | Some("517") | Some("40001") | Some("40P01") => {
+                    Failure::Busy
+                }
+                _ => Failure::Other,
+            },
+        },
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Failure::Busy,
+        _ => Failure::Other,
+    }
+}

@@ -1,0 +1,268 @@
+//! The state one command carries through its transaction: who acts, when, which version
+//! they expect, and every row it changed (for the response, and for the change log).
+
+use super::DomainError;
+use crate::db::{Q, Tx, q};
+use crate::rows;
+use mentorsync_protocol::Role;
+use mentorsync_protocol::command::Entity;
+use serde::Serialize;
+
+/// Who issues a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Every row touched must belong to this chapter.
+    pub chapter_id: String,
+    /// A signed-in person, or the scheduler.
+    pub kind: ActorKind,
+}
+
+/// A person with a role, or the server's own scheduler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActorKind {
+    /// A signed-in user.
+    User {
+        /// Their user id.
+        id: String,
+        /// Their role.
+        role: Role,
+    },
+    /// Scheduled jobs; bypasses role checks, audited as `system`.
+    System,
+}
+
+impl Actor {
+    /// A signed-in user.
+    pub fn user(chapter_id: impl Into<String>, id: impl Into<String>, role: Role) -> Self {
+        Actor {
+            chapter_id: chapter_id.into(),
+            kind: ActorKind::User {
+                id: id.into(),
+                role,
+            },
+        }
+    }
+
+    /// The scheduler acting in a chapter.
+    pub fn system(chapter_id: impl Into<String>) -> Self {
+        Actor {
+            chapter_id: chapter_id.into(),
+            kind: ActorKind::System,
+        }
+    }
+
+    /// The user's role; `None` for the scheduler.
+    pub fn role(&self) -> Option<Role> {
+        match &self.kind {
+            ActorKind::User { role, .. } => Some(*role),
+            ActorKind::System => None,
+        }
+    }
+
+    /// The user's id; `None` for the scheduler.
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.kind {
+            ActorKind::User { id, .. } => Some(id),
+            ActorKind::System => None,
+        }
+    }
+
+    /// Admins and the scheduler may act on anything in the chapter.
+    pub fn is_chapter_wide(&self) -> bool {
+        matches!(
+            self.kind,
+            ActorKind::System
+                | ActorKind::User {
+                    role: Role::Admin,
+                    ..
+                }
+        )
+    }
+
+    /// True when the actor is this user.
+    pub fn is(&self, user_id: &str) -> bool {
+        self.user_id() == Some(user_id)
+    }
+
+    fn audit_role(&self) -> &'static str {
+        self.role().map_or("system", Role::as_str)
+    }
+}
+
+/// A row a command changed, with its new version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Changed {
+    /// Which kind of row.
+    pub entity: Entity,
+    /// Its id.
+    pub id: String,
+    /// Its version after the command.
+    pub version: i64,
+}
+
+/// The outcome of an applied command: its main row as it is now, and every row it changed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Applied {
+    /// The main row's kind (the mentor for `pause_mentor`).
+    pub entity: Entity,
+    /// The main row's id.
+    pub id: String,
+    /// The main row's new version.
+    pub version: i64,
+    /// The main row as JSON (the entity's wire row).
+    pub row: serde_json::Value,
+    /// Every row the command changed or created, in order.
+    pub changes: Vec<Changed>,
+}
+
+/// A command in progress.
+pub struct Ctx<'a> {
+    /// The command's transaction.
+    pub tx: &'a mut Tx,
+    /// Who issues it.
+    pub actor: &'a Actor,
+    /// The command's time (epoch ms), from the server's clock.
+    pub now: i64,
+    expected_version: Option<i64>,
+    changes: Vec<Changed>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Starts a command.
+    pub fn new(tx: &'a mut Tx, actor: &'a Actor, now: i64, expected_version: Option<i64>) -> Self {
+        Ctx {
+            tx,
+            actor,
+            now,
+            expected_version,
+            changes: Vec::new(),
+        }
+    }
+
+    /// The chapter every row must belong to.
+    pub fn chapter(&self) -> &str {
+        &self.actor.chapter_id
+    }
+
+    /// Loads a row of the caller's chapter; `lock` holds it until commit (PostgreSQL).
+    pub async fn load<T: crate::db::FromDb>(
+        &mut self,
+        entity: Entity,
+        id: &str,
+        lock: bool,
+    ) -> Result<T, DomainError> {
+        let lock = if lock { self.tx.for_update() } else { "" };
+        let query = rows::by_id(entity, lock)
+            .bind(id)
+            .bind(self.actor.chapter_id.clone());
+        self.tx
+            .fetch_optional::<T>(query)
+            .await?
+            .ok_or(DomainError::NotFound(entity))
+    }
+
+    /// Refuses with 409 when the caller said which version they saw and it is not the
+    /// current one. Checked once, against the command's target row.
+    pub async fn check_version(
+        &mut self,
+        entity: Entity,
+        id: &str,
+        current_version: i64,
+    ) -> Result<(), DomainError> {
+        match self.expected_version.take() {
+            Some(v) if v != current_version => Err(self.conflict(entity, id).await),
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs a `… WHERE id = ? AND version = ?` update; no row means someone else changed
+    /// it first (PostgreSQL re-checks the WHERE after waiting for their commit).
+    pub async fn versioned_update(
+        &mut self,
+        entity: Entity,
+        id: &str,
+        update: Q,
+    ) -> Result<(), DomainError> {
+        if self.tx.execute(update).await? == 1 {
+            Ok(())
+        } else {
+            Err(self.conflict(entity, id).await)
+        }
+    }
+
+    async fn conflict(&mut self, entity: Entity, id: &str) -> DomainError {
+        let current = rows::load_json(self.tx, entity, id, &self.actor.chapter_id, self.now)
+            .await
+            .ok()
+            .flatten();
+        let current_version = current
+            .as_ref()
+            .and_then(|c| c["version"].as_i64())
+            .unwrap_or(0);
+        DomainError::VersionConflict {
+            entity,
+            current_version,
+            current,
+        }
+    }
+
+    /// Records a status change (or a creation, with `from = None`) in the audit log, and
+    /// the row among the command's changes.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit(
+        &mut self,
+        entity: Entity,
+        id: &str,
+        action: &str,
+        from: Option<&str>,
+        to: &str,
+        version: i64,
+        details: Option<serde_json::Value>,
+    ) -> Result<(), DomainError> {
+        self.tx
+            .execute(
+                q("INSERT INTO audit_log (chapter_id, entity, entity_id, action, from_status, to_status, \
+                   actor_id, actor_role, at, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(self.actor.chapter_id.clone())
+                .bind(entity.as_str())
+                .bind(id)
+                .bind(action)
+                .bind(from)
+                .bind(to)
+                .bind(self.actor.user_id())
+                .bind(self.actor.audit_role())
+                .bind(self.now)
+                .bind(details.map(|d| d.to_string())),
+            )
+            .await?;
+        self.changes.push(Changed {
+            entity,
+            id: id.to_owned(),
+            version,
+        });
+        Ok(())
+    }
+
+    /// The id for a row the command creates: the client's (validated) or a new UUIDv7.
+    pub fn new_id(&self, field: &str, client_id: Option<&str>) -> Result<String, DomainError> {
+        match client_id {
+            Some(id) => super::validate::id(field, id),
+            None => Ok(uuid::Uuid::now_v7().to_string()),
+        }
+    }
+
+    /// Builds the result around the command's main row.
+    pub async fn finish(self, (entity, id): (Entity, String)) -> Result<Applied, DomainError> {
+        let row = rows::load_json(self.tx, entity, &id, &self.actor.chapter_id, self.now)
+            .await?
+            .ok_or(DomainError::NotFound(entity))?;
+        let version = row["version"].as_i64().unwrap_or(0);
+        Ok(Applied {
+            entity,
+            id,
+            version,
+            row,
+            changes: self.changes,
+        })
+    }
+}

@@ -1,0 +1,78 @@
+//! Domain commands: the only code that changes domain rows.
+//!
+//! [`execute`] runs one [`Command`] inside a transaction the caller opened and will commit:
+//! role check, row-level access check, optimistic version check, the status transition
+//! from `mentorsync-protocol`, the versioned UPDATE, and an audit row per status change.
+//! The REST endpoints and sync push both call it, so a rule exists exactly once, and
+//! everything that must commit together with a change (audit now; change log and
+//! notification outbox later) joins the same transaction through [`Ctx`].
+
+mod access;
+mod assignment;
+mod context;
+mod error;
+mod flag;
+mod mentor;
+mod pause;
+mod session;
+mod submission;
+mod validate;
+mod work_item;
+
+pub use access::{coordinates, mentors, require_mentee_access, require_mentor_or_manager};
+pub use context::{Actor, ActorKind, Applied, Changed, Ctx};
+pub use error::DomainError;
+
+use crate::db::Tx;
+use mentorsync_protocol::Command;
+
+/// Runs `command` as `actor` at `now` in `tx`. On error the caller must roll back (dropping
+/// the transaction does): a command either happens completely or not at all.
+pub async fn execute(
+    tx: &mut Tx,
+    actor: &Actor,
+    now: i64,
+    command: &Command,
+    expected_version: Option<i64>,
+) -> Result<Applied, DomainError> {
+    if let Some(role) = actor.role()
+        && !command.allowed_roles().contains(&role)
+    {
+        return Err(DomainError::Forbidden(format!(
+            "a {role} may not {}",
+            command.name().replace('_', " ")
+        )));
+    }
+    let mut ctx = Ctx::new(tx, actor, now, expected_version);
+    use Command::*;
+    let primary = match command {
+        PauseMentor(a) => mentor::pause(&mut ctx, a).await?,
+        ResumeMentor(a) => mentor::resume(&mut ctx, &a.mentor_id).await?,
+        DeactivateMentor(a) => mentor::deactivate(&mut ctx, &a.mentor_id).await?,
+        ReactivateMentor(a) => mentor::reactivate(&mut ctx, &a.mentor_id).await?,
+        RequestPause(a) => pause::request(&mut ctx, a).await?,
+        ApprovePause(a) => pause::approve(&mut ctx, &a.pause_id).await?,
+        DeclinePause(a) => pause::decline(&mut ctx, &a.pause_id).await?,
+        CancelPause(a) => pause::cancel(&mut ctx, &a.pause_id).await?,
+        AssignMentee(a) => assignment::assign(&mut ctx, a).await?,
+        EndAssignment(a) => assignment::end(&mut ctx, &a.assignment_id).await?,
+        ScheduleSession(a) => session::schedule(&mut ctx, a).await?,
+        CompleteSession(a) => {
+            session::finish(&mut ctx, &a.session_id, session::Outcome::Complete).await?
+        }
+        CancelSession(a) => {
+            session::finish(&mut ctx, &a.session_id, session::Outcome::Cancel).await?
+        }
+        MarkNoShow(a) => session::finish(&mut ctx, &a.session_id, session::Outcome::NoShow).await?,
+        SubmitMission(a) => submission::submit(&mut ctx, a).await?,
+        ResubmitMission(a) => submission::resubmit(&mut ctx, a).await?,
+        ReviewMission(a) => submission::review(&mut ctx, a).await?,
+        ClaimWorkItem(a) => work_item::claim(&mut ctx, &a.item_id).await?,
+        CompleteWorkItem(a) => work_item::complete(&mut ctx, &a.item_id).await?,
+        CancelWorkItem(a) => work_item::cancel(&mut ctx, &a.item_id).await?,
+        RaiseFlag(a) => flag::raise(&mut ctx, a).await?,
+        AcknowledgeFlag(a) => flag::acknowledge(&mut ctx, &a.flag_id).await?,
+        ResolveFlag(a) => flag::resolve(&mut ctx, &a.flag_id).await?,
+    };
+    ctx.finish(primary).await
+}

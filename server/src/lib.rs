@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod read;
+pub mod rows;
+pub mod seed;
+pub mod serve;
+pub mod state;
+pub mod telemetry;
+
+pub use state::{AppState, Settings};

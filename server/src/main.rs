@@ -1,0 +1,174 @@
+//! `mentorsync-server`: serve, migrate, seed, print the OpenAPI document.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use mentorsync_server::clock::SystemClock;
+use mentorsync_server::db::{ConnectOptions, Db};
+use mentorsync_server::seed::{self, DemoSize};
+use mentorsync_server::telemetry::{self, LogFormat};
+use mentorsync_server::{AppState, Settings, auth::password};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "mentorsync-server",
+    version,
+    about = "The mentorsync sync and API server"
+)]
+struct Cli {
+    /// Database: `sqlite://file.db` or `postgres://…`. Unset: `mentorsync.db` in the working directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Log format.
+    #[arg(
+        long,
+        env = "MENTORSYNC_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, then serve HTTP until SIGINT or SIGTERM.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "MENTORSYNC_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Seed the demo chapter first if the database has none.
+        #[arg(long)]
+        seed_demo: bool,
+        /// Demo size (with --seed-demo).
+        #[command(flatten)]
+        size: DemoSize,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Seed data and exit.
+    Seed {
+        /// Build the demo chapter.
+        #[arg(long, required = true)]
+        demo: bool,
+        /// Demo size.
+        #[command(flatten)]
+        size: DemoSize,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn database_url(cli: &Cli) -> String {
+    cli.database_url
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "sqlite://mentorsync.db".to_owned())
+}
+
+async fn open(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(&ConnectOptions::new(url))
+        .await
+        .with_context(|| format!("connecting to {}", redact(url)))?;
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+/// Hides a password in a database URL before it reaches a log line.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+async fn seed_demo(db: &Db, size: &DemoSize) -> anyhow::Result<()> {
+    let mut tx = db.write().await?;
+    if seed::demo_exists(&mut tx).await? {
+        eprintln!("demo chapter already present; not seeding again");
+        return Ok(());
+    }
+    let hash = tokio::task::spawn_blocking(|| password::hash(seed::DEMO_PASSWORD))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bar = ProgressBar::new(size.mentors as u64).with_style(
+        ProgressStyle::with_template("seeding {bar:40} {pos}/{len} mentors ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let logins = seed::demo(&mut tx, SystemClock.now_ms_i64(), hash, size, |done, _| {
+        bar.set_position(done)
+    })
+    .await?;
+    tx.commit().await?;
+    bar.finish();
+    eprintln!(
+        "seeded the demo chapter ({} mentors, {} mentees) in {:.1?}",
+        size.mentors,
+        size.mentors * size.mentees_per_mentor,
+        started.elapsed()
+    );
+    eprintln!("demo sign-ins (password `{}`):", seed::DEMO_PASSWORD);
+    for (role, email) in &logins.emails {
+        eprintln!("  {role:<12} {email}");
+    }
+    Ok(())
+}
+
+trait NowMs {
+    fn now_ms_i64(&self) -> i64;
+}
+impl NowMs for SystemClock {
+    fn now_ms_i64(&self) -> i64 {
+        mentorsync_server::clock::Clock::now_ms(self)
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let url = database_url(&cli);
+    match &cli.command {
+        Command::Openapi => {
+            print!("{}", mentorsync_server::api::openapi::document());
+        }
+        Command::Migrate => {
+            open(&url).await?;
+            eprintln!("migrated {}", redact(&url));
+        }
+        Command::Seed { size, .. } => {
+            let db = open(&url).await?;
+            seed_demo(&db, size).await?;
+            db.close().await;
+        }
+        Command::Serve {
+            bind,
+            seed_demo: seed,
+            size,
+        } => {
+            let db = open(&url).await?;
+            if *seed {
+                seed_demo(&db, size).await?;
+            }
+            let state = AppState::new(db.clone(), Arc::new(SystemClock), Settings::default());
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("binding {bind}"))?;
+            tracing::info!(address = %listener.local_addr()?, database = %redact(&url), "mentorsync-server listening");
+            let shutdown = state.shutdown.clone();
+            tokio::spawn(async move {
+                mentorsync_server::serve::termination_signal().await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                shutdown.cancel();
+            });
+            mentorsync_server::serve::run(listener, state).await?;
+            db.close().await;
+            tracing::info!("stopped");
+        }
+    }
+    Ok(())
+}

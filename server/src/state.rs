@@ -1,0 +1,73 @@
+//! What every request handler shares.
+
+use crate::clock::Clock;
+use crate::db::Db;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Tunables with production defaults; tests shorten some of them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long an access token lives.
+    pub access_ttl_ms: i64,
+    /// How long a refresh token lives: long enough for a phone left offline for weeks.
+    pub refresh_ttl_ms: i64,
+    /// Failed logins per email within the window before login is refused.
+    pub login_max_failures: i64,
+    /// The login throttling window.
+    pub login_window_ms: i64,
+    /// Largest request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Page size when none is asked for.
+    pub page_size_default: u32,
+    /// Largest page size a caller may ask for.
+    pub page_size_max: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            access_ttl_ms: 15 * 60 * 1000,
+            refresh_ttl_ms: 60 * 24 * 3600 * 1000,
+            login_max_failures: 5,
+            login_window_ms: 15 * 60 * 1000,
+            body_limit_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(30),
+            page_size_default: 50,
+            page_size_max: 200,
+        }
+    }
+}
+
+/// Shared by every handler. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The server's clock.
+    pub clock: Arc<dyn Clock>,
+    /// Tunables.
+    pub settings: Arc<Settings>,
+    /// Cancelled on shutdown; long-lived responses (event streams) end when it fires.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// State over a database with the given clock and settings.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        AppState {
+            db,
+            clock,
+            settings: Arc::new(settings),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// Now, by the server's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
