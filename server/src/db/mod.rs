@@ -147,7 +147,7 @@ impl Db {
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         let mut tx = self.read().await?;
-        tx.fetch_one::<i64>(q("SELECT 1")).await?;
+        tx.fetch_one::<i64>(q("SELECT CAST(1 AS BIGINT)")).await?;
         tx.rollback().await
     }
 
@@ -235,6 +235,12 @@ impl Tx {
             .await?
             .map(DbRow::from));
         row.as_ref().map(T::from_db).transpose()
+    }
+
+    /// Whether a query returns any row (`SELECT EXISTS (…)`, a boolean on both backends).
+    pub async fn exists(&mut self, q: Q) -> Result<bool, sqlx::Error> {
+        let inner = Q { sql: format!("SELECT EXISTS ({})", q.sql).into(), args: q.args };
+        self.fetch_one(inner).await
     }
 
     /// Runs a query that must return a row.

@@ -13,24 +13,22 @@ pub async fn coordinates(
     coordinator_id: &str,
     mentor_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    tx.fetch_optional::<i64>(
+    tx.exists(
         q("SELECT 1 FROM coordinator_assignments WHERE coordinator_id = $1 AND mentor_id = $2 AND status = 'active'")
             .bind(coordinator_id)
             .bind(mentor_id),
     )
     .await
-    .map(|r| r.is_some())
 }
 
 /// Whether `mentor_id` currently mentors `mentee_id`.
 pub async fn mentors(tx: &mut Tx, mentor_id: &str, mentee_id: &str) -> Result<bool, sqlx::Error> {
-    tx.fetch_optional::<i64>(
+    tx.exists(
         q("SELECT 1 FROM mentee_assignments WHERE mentor_id = $1 AND mentee_id = $2 AND status = 'active'")
             .bind(mentor_id)
             .bind(mentee_id),
     )
     .await
-    .map(|r| r.is_some())
 }
 
 /// The mentee's current mentor, if any.

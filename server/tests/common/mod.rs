@@ -1,0 +1,298 @@
+//! Test harness: the real router in-process on port 0, over a fresh SQLite file or a fresh
+//! PostgreSQL schema, with a clock the test moves, and a two-chapter fixture with one user
+//! of every role (and tokens issued through the real token code).
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use mentorsync_protocol::Role;
+use mentorsync_server::auth::{password, tokens};
+use mentorsync_server::clock::ManualClock;
+use mentorsync_server::db::{ConnectOptions, Db, FromDb, q};
+use mentorsync_server::seed::Seeder;
+use mentorsync_server::{AppState, Settings};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::sync::{Arc, OnceLock};
+use tempfile::TempDir;
+
+/// The variable that enables the PostgreSQL runs of every backend test.
+pub const PG_ENV: &str = "MENTORSYNC_TEST_PG_URL";
+/// 2026-11-22T00:00:00Z: tests start here and move the clock themselves.
+pub const T0: i64 = 1_795_305_600_000;
+pub const DAY: i64 = 86_400_000;
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per backend: `both_backends!(name);` makes `name::sqlite` and
+/// `name::postgres`, the latter skipped (and saying so) without `MENTORSYNC_TEST_PG_URL`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::start($crate::common::Backend::Sqlite).await.unwrap();
+                super::$name(&app).await;
+                app.stop().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(app) = $crate::common::TestApp::start($crate::common::Backend::Postgres).await else {
+                    eprintln!("SKIPPED {}::postgres: set {} to run it", stringify!($name), $crate::common::PG_ENV);
+                    return;
+                };
+                super::$name(&app).await;
+                app.stop().await;
+            }
+        }
+    )+};
+}
+
+pub fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| password::hash(PASSWORD).unwrap()).clone()
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub token: String,
+}
+
+/// One chapter of the fixture.
+#[derive(Debug, Clone)]
+pub struct Chapter {
+    pub id: String,
+    pub admin: User,
+    /// Coordinates `mentor`.
+    pub coordinator: User,
+    /// Coordinates `other_mentor`.
+    pub other_coordinator: User,
+    /// Mentors `mentee`; certification valid for a year.
+    pub mentor: User,
+    /// Mentors nobody.
+    pub other_mentor: User,
+    /// Assigned to `mentor`.
+    pub mentee: User,
+    /// Assigned to nobody.
+    pub free_mentee: User,
+    pub director: User,
+    pub cohort_id: String,
+}
+
+impl Chapter {
+    pub fn user(&self, role: Role) -> &User {
+        match role {
+            Role::Admin => &self.admin,
+            Role::Coordinator => &self.coordinator,
+            Role::Mentor => &self.mentor,
+            Role::Mentee => &self.mentee,
+            Role::Director => &self.director,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub db: Db,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    pub a: Chapter,
+    pub b: Chapter,
+    schema: Option<(String, String)>,
+    _dir: Option<TempDir>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+async fn drop_stale_schemas(url: &str) {
+    let Ok(db) = Db::connect(&ConnectOptions { max_connections: 1, ..ConnectOptions::new(url) }).await else { return };
+    let Ok(mut tx) = db.write().await else { return };
+    let cutoff = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 3600) as i64;
+    let names: Vec<String> = tx
+        .fetch_all(q("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'mst\\_%'"))
+        .await
+        .unwrap_or_default();
+    for n in names {
+        let ts: i64 = n.split('_').nth(1).and_then(|t| t.parse().ok()).unwrap_or(i64::MAX);
+        if ts < cutoff {
+            let _ = tx.execute(q(format!("DROP SCHEMA IF EXISTS \"{n}\" CASCADE"))).await;
+        }
+    }
+    let _ = tx.commit().await;
+    db.close().await;
+}
+
+impl TestApp {
+    /// `None` only for PostgreSQL when it is not configured.
+    /// Tokens live for years here because tests move the clock by days; the auth tests
+    /// use production lifetimes through [`TestApp::start_with`].
+    pub async fn start(backend: Backend) -> Option<TestApp> {
+        let settings = Settings { access_ttl_ms: 3650 * DAY, refresh_ttl_ms: 3650 * DAY, ..Settings::default() };
+        Self::start_with(backend, settings).await
+    }
+
+    pub async fn start_with(backend: Backend, settings: Settings) -> Option<TestApp> {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+            .with_test_writer()
+            .try_init();
+        let (opts, dir, schema) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                (ConnectOptions::new(url), Some(dir), None)
+            }
+            Backend::Postgres => {
+                let url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
+                drop_stale_schemas(&url).await;
+                let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+                let name = format!("mst_{secs}_{}", uuid::Uuid::new_v4().simple());
+                let opts = ConnectOptions { pg_schema: Some(name.clone()), max_connections: 20, ..ConnectOptions::new(url.clone()) };
+                (opts, None, Some((url, name)))
+            }
+        };
+        let db = Db::connect(&opts).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        let clock = Arc::new(ManualClock::new(T0));
+        let state = AppState::new(db.clone(), clock.clone(), settings);
+        let (a, b) = fixture(&db, &state).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let serve_state = state.clone();
+        let server = tokio::spawn(async move {
+            mentorsync_server::serve::run(listener, serve_state).await.unwrap();
+        });
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        Some(TestApp { backend, base, db, clock, state, http, a, b, schema, _dir: dir, server })
+    }
+
+    pub async fn stop(self) {
+        self.state.shutdown.cancel();
+        let _ = self.server.await;
+        self.db.close().await;
+        if let Some((url, schema)) = self.schema {
+            if let Ok(db) = Db::connect(&ConnectOptions { max_connections: 1, ..ConnectOptions::new(url) }).await {
+                if let Ok(mut tx) = db.write().await {
+                    let _ = tx.execute(q(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))).await;
+                    let _ = tx.commit().await;
+                }
+                db.close().await;
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let r = self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A scalar from the database (for invariants the API does not expose).
+    pub async fn scalar<T: FromDb>(&self, sql: &'static str, args: &[&str]) -> T {
+        let mut tx = self.db.read().await.unwrap();
+        let mut query = q(sql);
+        for a in args {
+            query = query.bind(*a);
+        }
+        let v = tx.fetch_one(query).await.unwrap();
+        tx.rollback().await.unwrap();
+        v
+    }
+
+    pub async fn audit_count(&self, entity_id: &str) -> i64 {
+        self.scalar("SELECT COUNT(*) FROM audit_log WHERE entity_id = $1", &[entity_id]).await
+    }
+}
+
+async fn user_token(db: &Db, state: &AppState, user_id: &str) -> String {
+    let mut tx = db.write().await.unwrap();
+    let pair = tokens::issue_family(&mut tx, user_id, state.now(), &state.settings).await.unwrap();
+    tx.commit().await.unwrap();
+    pair.access_token
+}
+
+async fn fixture(db: &Db, state: &AppState) -> (Chapter, Chapter) {
+    let mut tx = db.write().await.unwrap();
+    let mut s = Seeder::new(T0, password_hash());
+    let mut ids = Vec::new();
+    for tag in ["a", "b"] {
+        let chapter = s.chapter(&format!("Chapter {tag}"));
+        let e = |who: &str| format!("{who}@{tag}.test");
+        let admin = s.user(&chapter, Role::Admin, &e("admin"), "Admin");
+        let coordinator = s.user(&chapter, Role::Coordinator, &e("coordinator"), "Cora Coordinator");
+        let other_coordinator = s.user(&chapter, Role::Coordinator, &e("coordinator2"), "Otto Coordinator");
+        let director = s.user(&chapter, Role::Director, &e("director"), "Dina Director");
+        let mentor = s.mentor(&chapter, &e("mentor"), "Mia Mentor", 3, Some(T0 + 365 * DAY), &["web"]);
+        let other_mentor = s.mentor(&chapter, &e("mentor2"), "Max Mentor", 3, Some(T0 + 365 * DAY), &["data"]);
+        let cohort = s.cohort(&chapter, "Cohort", 10, &[&director]);
+        let mentee = s.mentee(&chapter, &e("mentee"), "Tom Mentee", Some(&cohort), &["web"]);
+        let free_mentee = s.mentee(&chapter, &e("mentee2"), "Fay Mentee", Some(&cohort), &["data"]);
+        s.coordinate(&chapter, &coordinator, &mentor);
+        s.coordinate(&chapter, &other_coordinator, &other_mentor);
+        s.assign(&chapter, &mentor, &mentee);
+        ids.push((tag, chapter, admin, coordinator, other_coordinator, director, mentor, other_mentor, mentee, free_mentee, cohort));
+    }
+    s.flush(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut chapters = Vec::new();
+    for (tag, chapter, admin, coordinator, other_coordinator, director, mentor, other_mentor, mentee, free_mentee, cohort) in ids {
+        let mk = |id: String, who: &str, role: Role| (id, format!("{who}@{tag}.test"), role);
+        let mut users = Vec::new();
+        for (id, email, role) in [
+            mk(admin, "admin", Role::Admin),
+            mk(coordinator, "coordinator", Role::Coordinator),
+            mk(other_coordinator, "coordinator2", Role::Coordinator),
+            mk(mentor, "mentor", Role::Mentor),
+            mk(other_mentor, "mentor2", Role::Mentor),
+            mk(mentee, "mentee", Role::Mentee),
+            mk(free_mentee, "mentee2", Role::Mentee),
+            mk(director, "director", Role::Director),
+        ] {
+            let token = user_token(db, state, &id).await;
+            users.push(User { id, email, role, token });
+        }
+        let mut it = users.into_iter();
+        let mut next = || it.next().unwrap();
+        chapters.push(Chapter {
+            id: chapter,
+            admin: next(),
+            coordinator: next(),
+            other_coordinator: next(),
+            mentor: next(),
+            other_mentor: next(),
+            mentee: next(),
+            free_mentee: next(),
+            director: next(),
+            cohort_id: cohort,
+        });
+    }
+    let b = chapters.pop().unwrap();
+    let a = chapters.pop().unwrap();
+    (a, b)
+}
+
+/// Asserts a response is the standard error shape with this status and code.
+#[track_caller]
+pub fn assert_error(resp: &(StatusCode, Value), status: u16, code: &str) {
+    assert_eq!(resp.0.as_u16(), status, "unexpected status; body: {}", resp.1);
+    assert_eq!(resp.1["code"], code, "unexpected code; body: {}", resp.1);
+    assert!(resp.1["message"].as_str().is_some_and(|m| !m.is_empty()), "message missing: {}", resp.1);
+}
