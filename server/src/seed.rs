@@ -656,7 +656,8 @@ fn topics<'a>(rng: &mut StdRng, max: usize) -> Vec<&'a str> {
 
 /// Whether a demo chapter already exists.
 pub async fn demo_exists(tx: &mut Tx) -> Result<bool, sqlx::Error> {
-    tx.exists(q("SELECT 1 FROM users WHERE email = $1").bind(format!("admin@{DEMO_DOMAIN}"))).await
+    tx.exists(q("SELECT 1 FROM users WHERE email = $1").bind(format!("admin@{DEMO_DOMAIN}")))
+        .await
 }
 
 /// Builds the demo chapter in `tx`. `progress` is called with (done, total) mentors.

@@ -239,7 +239,10 @@ impl Tx {
 
     /// Whether a query returns any row (`SELECT EXISTS (…)`, a boolean on both backends).
     pub async fn exists(&mut self, q: Q) -> Result<bool, sqlx::Error> {
-        let inner = Q { sql: format!("SELECT EXISTS ({})", q.sql).into(), args: q.args };
+        let inner = Q {
+            sql: format!("SELECT EXISTS ({})", q.sql).into(),
+            args: q.args,
+        };
         self.fetch_one(inner).await
     }
 

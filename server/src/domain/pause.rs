@@ -130,12 +130,12 @@ pub async fn request(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, Doma
     let reason = validate::text("reason", &a.reason, 500)?;
     let (starts_at, ends_at) = pause_window(ctx.now, a.starts_at, a.ends_at)?;
     let pause_id = ctx.new_id("pause_id", a.pause_id.as_deref())?;
-    if !ctx.actor.is(&a.mentor_id) {
+    let mentor: Mentor = ctx.load(Entity::Mentor, &a.mentor_id, true).await?;
+    if !ctx.actor.is(&mentor.id) {
         return Err(DomainError::Forbidden(
             "a mentor may only request a pause for themselves".into(),
         ));
     }
-    let mentor: Mentor = ctx.load(Entity::Mentor, &a.mentor_id, true).await?;
     ctx.check_version(Entity::Mentor, &mentor.id, mentor.version)
         .await?;
     transition(mentor.status, MentorAction::Pause)?;

@@ -54,7 +54,8 @@ macro_rules! both_backends {
 
 pub fn password_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| password::hash(PASSWORD).unwrap()).clone()
+    HASH.get_or_init(|| password::hash(PASSWORD).unwrap())
+        .clone()
 }
 
 #[derive(Debug, Clone)]
@@ -113,17 +114,36 @@ pub struct TestApp {
 }
 
 async fn drop_stale_schemas(url: &str) {
-    let Ok(db) = Db::connect(&ConnectOptions { max_connections: 1, ..ConnectOptions::new(url) }).await else { return };
+    let Ok(db) = Db::connect(&ConnectOptions {
+        max_connections: 1,
+        ..ConnectOptions::new(url)
+    })
+    .await
+    else {
+        return;
+    };
     let Ok(mut tx) = db.write().await else { return };
-    let cutoff = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 3600) as i64;
+    let cutoff = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 3600) as i64;
     let names: Vec<String> = tx
-        .fetch_all(q("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'mst\\_%'"))
+        .fetch_all(q(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'mst\\_%'",
+        ))
         .await
         .unwrap_or_default();
     for n in names {
-        let ts: i64 = n.split('_').nth(1).and_then(|t| t.parse().ok()).unwrap_or(i64::MAX);
+        let ts: i64 = n
+            .split('_')
+            .nth(1)
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(i64::MAX);
         if ts < cutoff {
-            let _ = tx.execute(q(format!("DROP SCHEMA IF EXISTS \"{n}\" CASCADE"))).await;
+            let _ = tx
+                .execute(q(format!("DROP SCHEMA IF EXISTS \"{n}\" CASCADE")))
+                .await;
         }
     }
     let _ = tx.commit().await;
@@ -135,13 +155,20 @@ impl TestApp {
     /// Tokens live for years here because tests move the clock by days; the auth tests
     /// use production lifetimes through [`TestApp::start_with`].
     pub async fn start(backend: Backend) -> Option<TestApp> {
-        let settings = Settings { access_ttl_ms: 3650 * DAY, refresh_ttl_ms: 3650 * DAY, ..Settings::default() };
+        let settings = Settings {
+            access_ttl_ms: 3650 * DAY,
+            refresh_ttl_ms: 3650 * DAY,
+            ..Settings::default()
+        };
         Self::start_with(backend, settings).await
     }
 
     pub async fn start_with(backend: Backend, settings: Settings) -> Option<TestApp> {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
             .with_test_writer()
             .try_init();
         let (opts, dir, schema) = match backend {
@@ -153,9 +180,16 @@ impl TestApp {
             Backend::Postgres => {
                 let url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
                 drop_stale_schemas(&url).await;
-                let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
                 let name = format!("mst_{secs}_{}", uuid::Uuid::new_v4().simple());
-                let opts = ConnectOptions { pg_schema: Some(name.clone()), max_connections: 20, ..ConnectOptions::new(url.clone()) };
+                let opts = ConnectOptions {
+                    pg_schema: Some(name.clone()),
+                    max_connections: 20,
+                    ..ConnectOptions::new(url.clone())
+                };
                 (opts, None, Some((url, name)))
             }
         };
@@ -168,10 +202,24 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let serve_state = state.clone();
         let server = tokio::spawn(async move {
-            mentorsync_server::serve::run(listener, serve_state).await.unwrap();
+            mentorsync_server::serve::run(listener, serve_state)
+                .await
+                .unwrap();
         });
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        Some(TestApp { backend, base, db, clock, state, http, a, b, schema, _dir: dir, server })
+        Some(TestApp {
+            backend,
+            base,
+            db,
+            clock,
+            state,
+            http,
+            a,
+            b,
+            schema,
+            _dir: dir,
+            server,
+        })
     }
 
     pub async fn stop(self) {
@@ -179,9 +227,16 @@ impl TestApp {
         let _ = self.server.await;
         self.db.close().await;
         if let Some((url, schema)) = self.schema {
-            if let Ok(db) = Db::connect(&ConnectOptions { max_connections: 1, ..ConnectOptions::new(url) }).await {
+            if let Ok(db) = Db::connect(&ConnectOptions {
+                max_connections: 1,
+                ..ConnectOptions::new(url)
+            })
+            .await
+            {
                 if let Ok(mut tx) = db.write().await {
-                    let _ = tx.execute(q(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))).await;
+                    let _ = tx
+                        .execute(q(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")))
+                        .await;
                     let _ = tx.commit().await;
                 }
                 db.close().await;
@@ -194,13 +249,26 @@ impl TestApp {
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let r = self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -218,13 +286,19 @@ impl TestApp {
     }
 
     pub async fn audit_count(&self, entity_id: &str) -> i64 {
-        self.scalar("SELECT COUNT(*) FROM audit_log WHERE entity_id = $1", &[entity_id]).await
+        self.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE entity_id = $1",
+            &[entity_id],
+        )
+        .await
     }
 }
 
 async fn user_token(db: &Db, state: &AppState, user_id: &str) -> String {
     let mut tx = db.write().await.unwrap();
-    let pair = tokens::issue_family(&mut tx, user_id, state.now(), &state.settings).await.unwrap();
+    let pair = tokens::issue_family(&mut tx, user_id, state.now(), &state.settings)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     pair.access_token
 }
@@ -237,23 +311,84 @@ async fn fixture(db: &Db, state: &AppState) -> (Chapter, Chapter) {
         let chapter = s.chapter(&format!("Chapter {tag}"));
         let e = |who: &str| format!("{who}@{tag}.test");
         let admin = s.user(&chapter, Role::Admin, &e("admin"), "Admin");
-        let coordinator = s.user(&chapter, Role::Coordinator, &e("coordinator"), "Cora Coordinator");
-        let other_coordinator = s.user(&chapter, Role::Coordinator, &e("coordinator2"), "Otto Coordinator");
+        let coordinator = s.user(
+            &chapter,
+            Role::Coordinator,
+            &e("coordinator"),
+            "Cora Coordinator",
+        );
+        let other_coordinator = s.user(
+            &chapter,
+            Role::Coordinator,
+            &e("coordinator2"),
+            "Otto Coordinator",
+        );
         let director = s.user(&chapter, Role::Director, &e("director"), "Dina Director");
-        let mentor = s.mentor(&chapter, &e("mentor"), "Mia Mentor", 3, Some(T0 + 365 * DAY), &["web"]);
-        let other_mentor = s.mentor(&chapter, &e("mentor2"), "Max Mentor", 3, Some(T0 + 365 * DAY), &["data"]);
+        let mentor = s.mentor(
+            &chapter,
+            &e("mentor"),
+            "Mia Mentor",
+            3,
+            Some(T0 + 365 * DAY),
+            &["web"],
+        );
+        let other_mentor = s.mentor(
+            &chapter,
+            &e("mentor2"),
+            "Max Mentor",
+            3,
+            Some(T0 + 365 * DAY),
+            &["data"],
+        );
         let cohort = s.cohort(&chapter, "Cohort", 10, &[&director]);
-        let mentee = s.mentee(&chapter, &e("mentee"), "Tom Mentee", Some(&cohort), &["web"]);
-        let free_mentee = s.mentee(&chapter, &e("mentee2"), "Fay Mentee", Some(&cohort), &["data"]);
+        let mentee = s.mentee(
+            &chapter,
+            &e("mentee"),
+            "Tom Mentee",
+            Some(&cohort),
+            &["web"],
+        );
+        let free_mentee = s.mentee(
+            &chapter,
+            &e("mentee2"),
+            "Fay Mentee",
+            Some(&cohort),
+            &["data"],
+        );
         s.coordinate(&chapter, &coordinator, &mentor);
         s.coordinate(&chapter, &other_coordinator, &other_mentor);
         s.assign(&chapter, &mentor, &mentee);
-        ids.push((tag, chapter, admin, coordinator, other_coordinator, director, mentor, other_mentor, mentee, free_mentee, cohort));
+        ids.push((
+            tag,
+            chapter,
+            admin,
+            coordinator,
+            other_coordinator,
+            director,
+            mentor,
+            other_mentor,
+            mentee,
+            free_mentee,
+            cohort,
+        ));
     }
     s.flush(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
     let mut chapters = Vec::new();
-    for (tag, chapter, admin, coordinator, other_coordinator, director, mentor, other_mentor, mentee, free_mentee, cohort) in ids {
+    for (
+        tag,
+        chapter,
+        admin,
+        coordinator,
+        other_coordinator,
+        director,
+        mentor,
+        other_mentor,
+        mentee,
+        free_mentee,
+        cohort,
+    ) in ids
+    {
         let mk = |id: String, who: &str, role: Role| (id, format!("{who}@{tag}.test"), role);
         let mut users = Vec::new();
         for (id, email, role) in [
@@ -267,7 +402,12 @@ async fn fixture(db: &Db, state: &AppState) -> (Chapter, Chapter) {
             mk(director, "director", Role::Director),
         ] {
             let token = user_token(db, state, &id).await;
-            users.push(User { id, email, role, token });
+            users.push(User {
+                id,
+                email,
+                role,
+                token,
+            });
         }
         let mut it = users.into_iter();
         let mut next = || it.next().unwrap();
@@ -292,7 +432,16 @@ async fn fixture(db: &Db, state: &AppState) -> (Chapter, Chapter) {
 /// Asserts a response is the standard error shape with this status and code.
 #[track_caller]
 pub fn assert_error(resp: &(StatusCode, Value), status: u16, code: &str) {
-    assert_eq!(resp.0.as_u16(), status, "unexpected status; body: {}", resp.1);
+    assert_eq!(
+        resp.0.as_u16(),
+        status,
+        "unexpected status; body: {}",
+        resp.1
+    );
     assert_eq!(resp.1["code"], code, "unexpected code; body: {}", resp.1);
-    assert!(resp.1["message"].as_str().is_some_and(|m| !m.is_empty()), "message missing: {}", resp.1);
+    assert!(
+        resp.1["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message missing: {}",
+        resp.1
+    );
 }
