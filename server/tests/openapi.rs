@@ -1,0 +1,38 @@
+//! The served OpenAPI document is the committed one (`docs/openapi.json`), and it
+//! documents every route the server has.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use serde_json::Value;
+
+#[test]
+fn committed_document_matches_the_code() {
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json"))
+            .expect("docs/openapi.json is committed");
+    let generated = mentorsync_server::api::openapi::document();
+    assert!(
+        committed == generated,
+        "docs/openapi.json is stale: run `cargo run -p mentorsync-server -- openapi > docs/openapi.json`"
+    );
+}
+
+#[test]
+fn every_route_is_documented() {
+    let doc: Value = serde_json::from_str(&mentorsync_server::api::openapi::document()).unwrap();
+    let documented: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/mod.rs")).unwrap();
+    for line in source
+        .lines()
+        .filter(|l| l.trim_start().starts_with(".route(\""))
+    {
+        let path = line.split('"').nth(1).unwrap();
+        if path == "/api/v1/openapi.json" {
+            continue;
+        }
+        assert!(
+            documented.iter().any(|d| d.as_str() == path),
+            "route {path} is not in the OpenAPI document"
+        );
+    }
+}
