@@ -204,12 +204,12 @@ mod tests {
 
     /// Checks every (status, action) pair of one machine against the expected list of
     /// allowed transitions written out independently of the tables above.
-    fn check_machine<A: Action + std::fmt::Debug>(
+    fn check_machine<A>(
         statuses: &[A::Status],
         actions: &[A],
         allowed: &[(A::Status, A, A::Status)],
     ) where
-        A: PartialEq,
+        A: Action + std::fmt::Debug + PartialEq,
         A::Status: std::fmt::Debug,
     {
         for &current in statuses {

@@ -445,6 +445,7 @@ impl Seeder {
     }
 
     /// A pause in any status (the caller keeps the mentor's status consistent with it).
+    #[allow(clippy::too_many_arguments)]
     pub fn pause(
         &mut self,
         chapter: &str,
@@ -764,7 +765,7 @@ pub async fn demo(
                 Some(cohort),
                 &topics(&mut rng, 2),
             );
-            if mentee_no % 50 == 0 {
+            if mentee_no.is_multiple_of(50) {
                 continue; // 2% wait for the matcher.
             }
             s.assign(&chapter, &mentor, &mentee);

@@ -141,7 +141,7 @@ pub async fn deactivate(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Primary, D
 pub async fn reactivate(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Primary, DomainError> {
     let mentor = target(ctx, mentor_id).await?;
     transition(mentor.status, MentorAction::Reactivate)?;
-    if !mentor.certification_expires_at.is_some_and(|t| t > ctx.now) {
+    if mentor.certification_expires_at.is_none_or(|t| t <= ctx.now) {
         return Err(DomainError::refuse(
             "certification_invalid",
             "the mentor's certification is missing or expired; renew it before reactivating",
