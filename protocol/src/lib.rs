@@ -6,6 +6,7 @@ pub mod machine;
 pub mod model;
 pub mod role;
 pub mod status;
+pub mod sync;
 
 pub use command::{Command, ReviewDecision};
 pub use error::{ErrorBody, ErrorCode};

@@ -25,6 +25,11 @@ pub const WORK_ITEM_COLUMNS: &str = "id, mentor_id, mentee_id, kind, priority, s
 /// Columns of a flag.
 pub const FLAG_COLUMNS: &str =
     "id, mentee_id, raised_by, severity, status, reason, created_at, version, updated_at";
+/// Columns of a coordinator assignment.
+pub const COORDINATOR_ASSIGNMENT_COLUMNS: &str =
+    "id, coordinator_id, mentor_id, status, version, updated_at";
+/// Columns of a cohort.
+pub const COHORT_COLUMNS: &str = "id, name, starts_at, ends_at, seats, version, updated_at";
 /// Columns of a mentee (profile joined with user), aliased `p` and `u`.
 pub const MENTEE_COLUMNS: &str =
     "p.user_id AS id, u.display_name, p.cohort_id, p.interests, p.version, p.updated_at";
@@ -163,6 +168,33 @@ impl FromDb for StoredWorkItem {
     }
 }
 
+impl FromDb for CoordinatorAssignment {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(CoordinatorAssignment {
+            id: r.get("id")?,
+            coordinator_id: r.get("coordinator_id")?,
+            mentor_id: r.get("mentor_id")?,
+            status: r.parse("status")?,
+            version: r.get("version")?,
+            updated_at: r.get("updated_at")?,
+        })
+    }
+}
+
+impl FromDb for Cohort {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(Cohort {
+            id: r.get("id")?,
+            name: r.get("name")?,
+            starts_at: r.get("starts_at")?,
+            ends_at: r.get("ends_at")?,
+            seats: r.get("seats")?,
+            version: r.get("version")?,
+            updated_at: r.get("updated_at")?,
+        })
+    }
+}
+
 impl FromDb for Flag {
     fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
         Ok(Flag {
@@ -179,43 +211,153 @@ impl FromDb for Flag {
     }
 }
 
+/// `SELECT <wire columns> FROM <entity>`, with the key and chapter columns to filter on.
+fn select_from(entity: Entity) -> (String, &'static str, &'static str) {
+    let plain =
+        |cols: &str, table: &str| (format!("SELECT {cols} FROM {table}"), "id", "chapter_id");
+    match entity {
+        Entity::Mentor => (
+            format!(
+                "SELECT {MENTOR_COLUMNS} FROM mentor_profiles m JOIN users u ON u.id = m.user_id"
+            ),
+            "m.user_id",
+            "m.chapter_id",
+        ),
+        Entity::Mentee => (
+            format!(
+                "SELECT {MENTEE_COLUMNS} FROM mentee_profiles p JOIN users u ON u.id = p.user_id"
+            ),
+            "p.user_id",
+            "p.chapter_id",
+        ),
+        Entity::Pause => plain(PAUSE_COLUMNS, "pauses"),
+        Entity::MenteeAssignment => plain(ASSIGNMENT_COLUMNS, "mentee_assignments"),
+        Entity::Session => plain(SESSION_COLUMNS, "sessions"),
+        Entity::Submission => plain(SUBMISSION_COLUMNS, "mission_submissions"),
+        Entity::WorkItem => plain(WORK_ITEM_COLUMNS, "work_items"),
+        Entity::Flag => plain(FLAG_COLUMNS, "flags"),
+        Entity::CoordinatorAssignment => {
+            plain(COORDINATOR_ASSIGNMENT_COLUMNS, "coordinator_assignments")
+        }
+        Entity::Cohort => plain(COHORT_COLUMNS, "cohorts"),
+    }
+}
+
 /// `SELECT … FROM <entity> WHERE id = $1 AND chapter_id = $2`, optionally locking the row.
 pub fn by_id(entity: Entity, lock: &str) -> Q {
-    let sql = match entity {
-        Entity::Mentor => format!(
-            "SELECT {MENTOR_COLUMNS} FROM mentor_profiles m JOIN users u ON u.id = m.user_id \
-             WHERE m.user_id = $1 AND m.chapter_id = $2"
-        ),
-        Entity::Mentee => format!(
-            "SELECT {MENTEE_COLUMNS} FROM mentee_profiles p JOIN users u ON u.id = p.user_id \
-             WHERE p.user_id = $1 AND p.chapter_id = $2"
-        ),
-        Entity::Pause => format!("SELECT {PAUSE_COLUMNS} FROM pauses WHERE id = $1 AND chapter_id = $2"),
-        Entity::MenteeAssignment => {
-            format!("SELECT {ASSIGNMENT_COLUMNS} FROM mentee_assignments WHERE id = $1 AND chapter_id = $2")
-        }
-        Entity::Session => format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND chapter_id = $2"),
-        Entity::Submission => {
-            format!("SELECT {SUBMISSION_COLUMNS} FROM mission_submissions WHERE id = $1 AND chapter_id = $2")
-        }
-        Entity::WorkItem => format!("SELECT {WORK_ITEM_COLUMNS} FROM work_items WHERE id = $1 AND chapter_id = $2"),
-        Entity::Flag => format!("SELECT {FLAG_COLUMNS} FROM flags WHERE id = $1 AND chapter_id = $2"),
-        Entity::CoordinatorAssignment => "SELECT id, coordinator_id, mentor_id, status, version, updated_at \
-             FROM coordinator_assignments WHERE id = $1 AND chapter_id = $2"
-            .to_owned(),
-        Entity::Cohort => {
-            "SELECT id, name, starts_at, ends_at, seats, version, updated_at FROM cohorts WHERE id = $1 AND chapter_id = $2"
-                .to_owned()
-        }
-    };
-    // Row locks on PostgreSQL apply to the joined profile row only.
+    let (select, key, chapter) = select_from(entity);
+    // Row locks on PostgreSQL apply to the profile row, not the joined user.
     let lock = match (entity, lock.is_empty()) {
-        (_, true) => String::new(),
-        (Entity::Mentor, false) => " FOR UPDATE OF m".to_owned(),
-        (Entity::Mentee, false) => " FOR UPDATE OF p".to_owned(),
-        (_, false) => lock.to_owned(),
+        (_, true) => "",
+        (Entity::Mentor, false) => " FOR UPDATE OF m",
+        (Entity::Mentee, false) => " FOR UPDATE OF p",
+        (_, false) => lock,
     };
-    q(sql + &lock)
+    q(format!(
+        "{select} WHERE {key} = $1 AND {chapter} = $2{lock}"
+    ))
+}
+
+fn rows_json<T: serde::Serialize>(rows: Vec<(String, T)>) -> Vec<(String, serde_json::Value)> {
+    rows.into_iter()
+        .filter_map(|(id, r)| serde_json::to_value(r).ok().map(|v| (id, v)))
+        .collect()
+}
+
+/// Loads many rows of one entity (of one chapter) as wire JSON, keyed by id.
+pub async fn load_many_json(
+    tx: &mut Tx,
+    entity: Entity,
+    ids: &[String],
+    chapter_id: &str,
+    now: i64,
+) -> Result<Vec<(String, serde_json::Value)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (select, key, chapter) = select_from(entity);
+    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let mut query = q(format!(
+        "{select} WHERE {chapter} = $1 AND {key} IN ({})",
+        placeholders.join(", ")
+    ))
+    .bind(chapter_id);
+    for id in ids {
+        query = query.bind(id.as_str());
+    }
+    async fn fetch<T: FromDb + serde::Serialize + Keyed>(
+        tx: &mut Tx,
+        query: Q,
+    ) -> Result<Vec<(String, serde_json::Value)>, sqlx::Error> {
+        let rows: Vec<T> = tx.fetch_all(query).await?;
+        Ok(rows_json(rows.into_iter().map(|r| (r.key(), r)).collect()))
+    }
+    Ok(match entity {
+        Entity::Mentor => fetch::<Mentor>(tx, query).await?,
+        Entity::Mentee => fetch::<Mentee>(tx, query).await?,
+        Entity::Pause => fetch::<Pause>(tx, query).await?,
+        Entity::MenteeAssignment => fetch::<MenteeAssignment>(tx, query).await?,
+        Entity::CoordinatorAssignment => fetch::<CoordinatorAssignment>(tx, query).await?,
+        Entity::Session => fetch::<Session>(tx, query).await?,
+        Entity::Submission => fetch::<Submission>(tx, query).await?,
+        Entity::Flag => fetch::<Flag>(tx, query).await?,
+        Entity::Cohort => fetch::<Cohort>(tx, query).await?,
+        Entity::WorkItem => {
+            let rows: Vec<StoredWorkItem> = tx.fetch_all(query).await?;
+            rows_json(
+                rows.into_iter()
+                    .map(|r| {
+                        let w = r.at(now);
+                        (w.id.clone(), w)
+                    })
+                    .collect(),
+            )
+        }
+    })
+}
+
+/// Rows that know their own key.
+trait Keyed {
+    fn key(&self) -> String;
+}
+macro_rules! keyed {
+    ($($t:ty),*) => { $(impl Keyed for $t { fn key(&self) -> String { self.id.clone() } })* };
+}
+keyed!(
+    Mentor,
+    Mentee,
+    Pause,
+    MenteeAssignment,
+    CoordinatorAssignment,
+    Session,
+    Submission,
+    Flag,
+    Cohort
+);
+
+/// The scope keys of a row from its wire JSON (`chapter:…` always, then `mentor:…`,
+/// `mentee:…`, `coordinator:…`): what a client holds the row under.
+pub fn row_scopes(entity: Entity, row: &serde_json::Value, chapter_id: &str) -> Vec<String> {
+    let mut keys = vec![format!("chapter:{chapter_id}")];
+    let mut add = |kind: &str, field: &str| {
+        if let Some(id) = row[field].as_str() {
+            keys.push(format!("{kind}:{id}"));
+        }
+    };
+    match entity {
+        Entity::Mentor => add("mentor", "id"),
+        Entity::Mentee => add("mentee", "id"),
+        Entity::CoordinatorAssignment => {
+            add("mentor", "mentor_id");
+            add("coordinator", "coordinator_id");
+        }
+        Entity::Cohort => {}
+        _ => {
+            add("mentor", "mentor_id");
+            add("mentee", "mentee_id");
+        }
+    }
+    keys
 }
 
 /// Loads any entity as JSON (for conflict details and rejected commands), `now` deciding
@@ -227,23 +369,116 @@ pub async fn load_json(
     chapter_id: &str,
     now: i64,
 ) -> Result<Option<serde_json::Value>, sqlx::Error> {
-    let query = by_id(entity, "").bind(id).bind(chapter_id);
-    fn to_json<T: serde::Serialize>(v: Option<T>) -> Option<serde_json::Value> {
-        v.and_then(|v| serde_json::to_value(v).ok())
+    let rows = load_many_json(tx, entity, &[id.to_owned()], chapter_id, now).await?;
+    Ok(rows.into_iter().next().map(|(_, v)| v))
+}
+
+/// The scope columns of a row: (mentor, mentee, coordinator). Who may see a row is decided
+/// from these, against current relationships, when it is read.
+pub type Scope = (Option<String>, Option<String>, Option<String>);
+
+struct ScopeRow(Scope);
+
+impl FromDb for ScopeRow {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(ScopeRow((r.get("m")?, r.get("e")?, r.get("c")?)))
     }
-    Ok(match entity {
-        Entity::Mentor => to_json(tx.fetch_optional::<Mentor>(query).await?),
-        Entity::Mentee => to_json(tx.fetch_optional::<Mentee>(query).await?),
-        Entity::Pause => to_json(tx.fetch_optional::<Pause>(query).await?),
-        Entity::MenteeAssignment => to_json(tx.fetch_optional::<MenteeAssignment>(query).await?),
-        Entity::Session => to_json(tx.fetch_optional::<Session>(query).await?),
-        Entity::Submission => to_json(tx.fetch_optional::<Submission>(query).await?),
-        Entity::WorkItem => to_json(
-            tx.fetch_optional::<StoredWorkItem>(query)
-                .await?
-                .map(|w| w.at(now)),
+}
+
+/// Where an entity's scope columns are, in its table aliased `t`.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeExprs {
+    /// `table t`.
+    pub table: &'static str,
+    /// The row key.
+    pub key: &'static str,
+    /// The mentor whose data the row is.
+    pub mentor: Option<&'static str>,
+    /// The mentee it is about.
+    pub mentee: Option<&'static str>,
+    /// The coordinator it names.
+    pub coordinator: Option<&'static str>,
+}
+
+/// Scope columns per entity. Shared by the change log (written) and pulls (read).
+pub fn scope_exprs(entity: Entity) -> ScopeExprs {
+    let e = |table, key, mentor, mentee, coordinator| ScopeExprs {
+        table,
+        key,
+        mentor,
+        mentee,
+        coordinator,
+    };
+    match entity {
+        Entity::Mentor => e(
+            "mentor_profiles t",
+            "t.user_id",
+            Some("t.user_id"),
+            None,
+            None,
         ),
-        Entity::Flag => to_json(tx.fetch_optional::<Flag>(query).await?),
-        Entity::CoordinatorAssignment | Entity::Cohort => None,
-    })
+        Entity::Mentee => e(
+            "mentee_profiles t",
+            "t.user_id",
+            None,
+            Some("t.user_id"),
+            None,
+        ),
+        Entity::Pause => e("pauses t", "t.id", Some("t.mentor_id"), None, None),
+        Entity::CoordinatorAssignment => e(
+            "coordinator_assignments t",
+            "t.id",
+            Some("t.mentor_id"),
+            None,
+            Some("t.coordinator_id"),
+        ),
+        Entity::MenteeAssignment => e(
+            "mentee_assignments t",
+            "t.id",
+            Some("t.mentor_id"),
+            Some("t.mentee_id"),
+            None,
+        ),
+        Entity::Session => e(
+            "sessions t",
+            "t.id",
+            Some("t.mentor_id"),
+            Some("t.mentee_id"),
+            None,
+        ),
+        Entity::Submission => e(
+            "mission_submissions t",
+            "t.id",
+            Some("t.mentor_id"),
+            Some("t.mentee_id"),
+            None,
+        ),
+        Entity::WorkItem => e(
+            "work_items t",
+            "t.id",
+            Some("t.mentor_id"),
+            Some("t.mentee_id"),
+            None,
+        ),
+        Entity::Flag => e("flags t", "t.id", None, Some("t.mentee_id"), None),
+        Entity::Cohort => e("cohorts t", "t.id", None, None, None),
+    }
+}
+
+/// The current scope of a row.
+pub async fn scope_of(tx: &mut Tx, entity: Entity, id: &str) -> Result<Option<Scope>, sqlx::Error> {
+    let x = scope_exprs(entity);
+    let col = |c: Option<&str>| c.unwrap_or("CAST(NULL AS TEXT)").to_owned();
+    let sql = format!(
+        "SELECT {} AS m, {} AS e, {} AS c FROM {} WHERE {} = $1",
+        col(x.mentor),
+        col(x.mentee),
+        col(x.coordinator),
+        x.table,
+        x.key
+    );
+    Ok(tx
+        .fetch_optional::<ScopeRow>(q(sql).bind(id))
+        .await?
+        .map(|s| s.0))
 }

@@ -8,9 +8,11 @@
 //! and migrations (one folder per backend). See docs/adr/0001-one-domain-two-backends.md.
 
 mod args;
+pub mod notify;
 mod row;
 
 pub use args::{Arg, Q, q};
+pub use notify::{ChangeRow, Notice};
 pub use row::{DbRow, DbValue, FromDb};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -20,6 +22,8 @@ use sqlx::sqlite::{
 use sqlx::{Postgres, Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,13 +34,21 @@ pub enum Backend {
     Postgres,
 }
 
-/// A connection pool on either backend. Cheap to clone.
+/// A connection pool on either backend.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub enum Pool {
     /// SQLite pool.
     Sqlite(SqlitePool),
     /// PostgreSQL pool.
     Postgres(PgPool),
+}
+
+/// A database: a pool plus the channel on which committed change-log positions are
+/// announced (to event streams). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: Pool,
+    notices: broadcast::Sender<Notice>,
 }
 
 /// Where and how to connect.
@@ -90,7 +102,7 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(co)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::new(Pool::Postgres(pool)))
         } else {
             let co = SqliteConnectOptions::from_str(&opts.url)?
                 .create_if_missing(true)
@@ -103,41 +115,90 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(co)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::new(Pool::Sqlite(pool)))
         }
+    }
+
+    fn new(pool: Pool) -> Db {
+        let (notices, _) = broadcast::channel(1024);
+        Db { pool, notices }
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Announcements of committed changes. On PostgreSQL they arrive through
+    /// LISTEN/NOTIFY once [`Db::listen`] runs, so commits on any server instance count.
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    /// PostgreSQL: forwards change notifications from every instance sharing the database
+    /// to [`Db::subscribe`]rs until `stop` fires, reconnecting after errors. SQLite: nothing
+    /// to do (commits announce themselves in-process).
+    pub fn listen(&self, stop: CancellationToken) {
+        let Pool::Postgres(pool) = &self.pool else {
+            return;
+        };
+        let (pool, sender) = (pool.clone(), self.notices.clone());
+        tokio::spawn(async move {
+            while !stop.is_cancelled() {
+                let result = async {
+                    let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+                    listener.listen(notify::CHANNEL).await?;
+                    loop {
+                        tokio::select! {
+                            _ = stop.cancelled() => return Ok::<(), sqlx::Error>(()),
+                            n = listener.recv() => {
+                                if let Ok(notice) = serde_json::from_str::<Notice>(n?.payload()) {
+                                    let _ = sender.send(notice);
+                                }
+                            }
+                        }
+                    }
+                }
+                .await;
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "change listener lost its connection; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        });
     }
 
     /// Which engine this is.
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Applies the numbered migrations of this backend's folder.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Db::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await,
-            Db::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await,
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await,
+            Pool::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await,
         }
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on a lock upgrade.
     pub async fn write(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::new(TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
-            Db::Postgres(p) => Tx::new(TxInner::Postgres(p.begin().await?)),
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => self.tx(TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Postgres(p) => self.tx(TxInner::Postgres(p.begin().await?)),
         })
     }
 
     /// Starts a read-only transaction that sees one consistent snapshot for all its
     /// queries (a screen assembled from several queries never mixes two states).
     pub async fn read(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::new(TxInner::Sqlite(p.begin().await?)),
-            Db::Postgres(p) => Tx::new(TxInner::Postgres(
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => self.tx(TxInner::Sqlite(p.begin().await?)),
+            Pool::Postgres(p) => self.tx(TxInner::Postgres(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
             )),
@@ -153,9 +214,18 @@ impl Db {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite(p) => p.close().await,
-            Db::Postgres(p) => p.close().await,
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    fn tx(&self, inner: TxInner) -> Tx {
+        Tx {
+            inner,
+            changes: Vec::new(),
+            notices: self.notices.clone(),
+            flushed: None,
         }
     }
 }
@@ -166,8 +236,14 @@ enum TxInner {
 }
 
 /// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+///
+/// Changes to synced rows are recorded with [`Tx::record_change`] and appended to the
+/// change log as the transaction's last step ([`Tx::flush_changes`], run by commit).
 pub struct Tx {
     inner: TxInner,
+    changes: Vec<ChangeRow>,
+    notices: broadcast::Sender<Notice>,
+    flushed: Option<Notice>,
 }
 
 macro_rules! on_tx {
@@ -187,8 +263,43 @@ macro_rules! on_tx {
 }
 
 impl Tx {
-    fn new(inner: TxInner) -> Self {
-        Tx { inner }
+    /// Queues a change-log row; written when the transaction commits.
+    pub fn record_change(&mut self, change: ChangeRow) {
+        self.changes.push(change);
+    }
+
+    /// Appends the queued changes to the change log now. Positions are handed out in
+    /// commit order: on PostgreSQL a transaction-scoped advisory lock is taken just before
+    /// the insert and held until commit, so no later position can commit first (a plain
+    /// sequence would not give that). It is the transaction's last step, taken after every
+    /// row lock, so it cannot deadlock. SQLite has one writer at a time already.
+    pub async fn flush_changes(&mut self) -> Result<(), sqlx::Error> {
+        if self.changes.is_empty() {
+            return Ok(());
+        }
+        if self.backend() == Backend::Postgres {
+            self.execute(q("SELECT pg_advisory_xact_lock($1)").bind(notify::CHANGE_LOG_LOCK))
+                .await?;
+        }
+        let changes = std::mem::take(&mut self.changes);
+        let notice = notify::append(self, &changes).await?;
+        if self.backend() == Backend::Postgres {
+            let payload = serde_json::to_string(&notice).unwrap_or_default();
+            self.execute(
+                q("SELECT pg_notify($1, $2)")
+                    .bind(notify::CHANNEL)
+                    .bind(payload),
+            )
+            .await?;
+        }
+        self.flushed = Some(match self.flushed.take() {
+            Some(mut earlier) => {
+                earlier.merge(notice);
+                earlier
+            }
+            None => notice,
+        });
+        Ok(())
     }
 
     /// Which engine the transaction runs on.
@@ -253,12 +364,19 @@ impl Tx {
             .ok_or(sqlx::Error::RowNotFound)
     }
 
-    /// Commits.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    /// Appends queued changes to the change log, commits, and announces the new positions.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        self.flush_changes().await?;
+        let backend = self.backend();
         match self.inner {
-            TxInner::Sqlite(t) => t.commit().await,
-            TxInner::Postgres(t) => t.commit().await,
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
         }
+        // PostgreSQL announces through NOTIFY (delivered at commit to every instance).
+        if let (Some(notice), Backend::Sqlite) = (self.flushed, backend) {
+            let _ = self.notices.send(notice);
+        }
+        Ok(())
     }
 
     /// Rolls back.

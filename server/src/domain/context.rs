@@ -2,7 +2,7 @@
 //! they expect, and every row it changed (for the response, and for the change log).
 
 use super::DomainError;
-use crate::db::{Q, Tx, q};
+use crate::db::{ChangeRow, Q, Tx, q};
 use crate::rows;
 use mentorsync_protocol::Role;
 use mentorsync_protocol::command::Entity;
@@ -251,8 +251,49 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Builds the result around the command's main row.
+    /// Records that a row left the scope it had (its mentor changed): readers of the old
+    /// scope get a removal. Call before the update that moves it.
+    pub fn scope_moved(&mut self, entity: Entity, id: &str, version: i64, old: rows::Scope) {
+        let (mentor_id, mentee_id, coordinator_id) = old;
+        self.tx.record_change(ChangeRow {
+            chapter_id: self.actor.chapter_id.clone(),
+            entity: entity.as_str(),
+            entity_id: id.to_owned(),
+            remove: true,
+            version,
+            mentor_id,
+            mentee_id,
+            coordinator_id,
+            at: self.now,
+        });
+    }
+
+    /// Appends every changed row to the change log (with its scope as it is now), and
+    /// builds the result around the command's main row.
     pub async fn finish(self, (entity, id): (Entity, String)) -> Result<Applied, DomainError> {
+        let mut seen: Vec<(Entity, &str)> = Vec::new();
+        for c in self.changes.iter().rev() {
+            if seen.contains(&(c.entity, c.id.as_str())) {
+                continue;
+            }
+            seen.push((c.entity, c.id.as_str()));
+            let Some((mentor_id, mentee_id, coordinator_id)) =
+                rows::scope_of(self.tx, c.entity, &c.id).await?
+            else {
+                continue;
+            };
+            self.tx.record_change(ChangeRow {
+                chapter_id: self.actor.chapter_id.clone(),
+                entity: c.entity.as_str(),
+                entity_id: c.id.clone(),
+                remove: false,
+                version: c.version,
+                mentor_id,
+                mentee_id,
+                coordinator_id,
+                at: self.now,
+            });
+        }
         let row = rows::load_json(self.tx, entity, &id, &self.actor.chapter_id, self.now)
             .await?
             .ok_or(DomainError::NotFound(entity))?;

@@ -91,6 +91,14 @@ pub async fn resubmit(ctx: &mut Ctx<'_>, a: &ResubmitMission) -> Result<Primary,
     let mentor = current_mentor(ctx.tx, &s.mentee_id)
         .await?
         .or(s.mentor_id.clone());
+    if mentor != s.mentor_id {
+        ctx.scope_moved(
+            Entity::Submission,
+            &s.id,
+            s.version,
+            (s.mentor_id.clone(), Some(s.mentee_id.clone()), None),
+        );
+    }
     ctx.versioned_update(
         Entity::Submission,
         &s.id,

@@ -1,0 +1,110 @@
+//! Appending to the change log, and the notice that announces new positions.
+
+use super::{Tx, q};
+use serde::{Deserialize, Serialize};
+
+/// The PostgreSQL NOTIFY channel for committed changes.
+pub const CHANNEL: &str = "mentorsync_changes";
+/// The advisory-lock key that orders change-log appends by commit.
+pub const CHANGE_LOG_LOCK: i64 = 0x6d73_796e_63; // "msync"
+
+/// One change-log row to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRow {
+    /// The row's chapter.
+    pub chapter_id: String,
+    /// Entity kind (wire spelling).
+    pub entity: &'static str,
+    /// Row id.
+    pub entity_id: String,
+    /// `true` for a removal from the scope named below (the row left it).
+    pub remove: bool,
+    /// The row's version after the change.
+    pub version: i64,
+    /// Scope: the mentor whose data it is.
+    pub mentor_id: Option<String>,
+    /// Scope: the mentee it is about.
+    pub mentee_id: Option<String>,
+    /// Scope: the coordinator (coordinator assignments).
+    pub coordinator_id: Option<String>,
+    /// When (epoch ms).
+    pub at: i64,
+}
+
+impl ChangeRow {
+    /// The scope keys of this change (`chapter:…`, `mentor:…`, …).
+    pub fn scope_keys(&self) -> Vec<String> {
+        let mut keys = vec![format!("chapter:{}", self.chapter_id)];
+        if let Some(m) = &self.mentor_id {
+            keys.push(format!("mentor:{m}"));
+        }
+        if let Some(m) = &self.mentee_id {
+            keys.push(format!("mentee:{m}"));
+        }
+        if let Some(c) = &self.coordinator_id {
+            keys.push(format!("coordinator:{c}"));
+        }
+        keys
+    }
+}
+
+/// Committed change-log positions, with the scopes they touched, so an event stream can
+/// poke exactly the clients that can see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// The chapter.
+    pub chapter_id: String,
+    /// The highest position committed.
+    pub position: i64,
+    /// Every scope key touched.
+    pub scopes: Vec<String>,
+}
+
+impl Notice {
+    /// Folds a later notice of the same transaction into this one.
+    pub fn merge(&mut self, later: Notice) {
+        self.position = self.position.max(later.position);
+        for s in later.scopes {
+            if !self.scopes.contains(&s) {
+                self.scopes.push(s);
+            }
+        }
+    }
+}
+
+/// Inserts the rows in order and returns the notice for them.
+pub(super) async fn append(tx: &mut Tx, changes: &[ChangeRow]) -> Result<Notice, sqlx::Error> {
+    let mut position = 0;
+    let mut scopes: Vec<String> = Vec::new();
+    for c in changes {
+        position = tx
+            .fetch_one::<i64>(
+                q("INSERT INTO change_log (chapter_id, entity, entity_id, op, version, mentor_id, mentee_id, \
+                   coordinator_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING position")
+                .bind(c.chapter_id.as_str())
+                .bind(c.entity)
+                .bind(c.entity_id.as_str())
+                .bind(if c.remove { "remove" } else { "upsert" })
+                .bind(c.version)
+                .bind(c.mentor_id.clone())
+                .bind(c.mentee_id.clone())
+                .bind(c.coordinator_id.clone())
+                .bind(c.at),
+            )
+            .await?;
+        for key in c.scope_keys() {
+            if !scopes.contains(&key) {
+                scopes.push(key);
+            }
+        }
+    }
+    let chapter_id = changes
+        .first()
+        .map(|c| c.chapter_id.clone())
+        .unwrap_or_default();
+    Ok(Notice {
+        chapter_id,
+        position,
+        scopes,
+    })
+}
