@@ -11,6 +11,7 @@ pub mod rows;
 pub mod seed;
 pub mod serve;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 
 pub use state::{AppState, Settings};

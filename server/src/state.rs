@@ -56,13 +56,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over a database with the given clock and settings.
+    /// State over a database with the given clock and settings. Must be called inside a
+    /// Tokio runtime: on PostgreSQL it starts the change listener.
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        let shutdown = CancellationToken::new();
+        db.listen(shutdown.clone());
         AppState {
             db,
             clock,
             settings: Arc::new(settings),
-            shutdown: CancellationToken::new(),
+            shutdown,
         }
     }
 

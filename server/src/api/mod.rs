@@ -8,6 +8,7 @@ pub mod health;
 pub mod middleware;
 pub mod openapi;
 pub mod reads;
+pub mod sync;
 
 use crate::state::AppState;
 use axum::Router;
@@ -77,6 +78,9 @@ pub fn routes() -> Router<AppState> {
             get(reads::get_cockpit),
         )
         .route("/api/v1/coordinator/roster", get(reads::get_roster))
+        .route("/api/v1/sync/pull", get(sync::pull))
+        .route("/api/v1/sync/push", post(sync::push))
+        .route("/api/v1/sync/events", get(sync::events))
 }
 
 /// The complete application: routes plus request ids, tracing, compression, body limit,

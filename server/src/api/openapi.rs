@@ -2,10 +2,11 @@
 //! `docs/openapi.json`; a test fails when the two drift, and
 //! `mentorsync-server openapi > docs/openapi.json` refreshes it.
 
-use super::{auth, commands, health, reads};
+use super::{auth, commands, health, reads, sync};
 use crate::domain::{Applied, Changed};
 use axum::Json;
 use mentorsync_protocol::model::*;
+use mentorsync_protocol::sync as proto_sync;
 use mentorsync_protocol::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -36,11 +37,14 @@ impl Modify for BearerAuth {
         commands::schedule_session, commands::session_outcome,
         commands::submit_mission, commands::resubmit_mission, commands::review_mission,
         commands::work_item_step, commands::raise_flag, commands::flag_step,
+        sync::pull, sync::push, sync::events,
     ),
     components(schemas(
         ErrorBody, Applied, Changed, Mentor, Mentee, Pause, MenteeAssignment, Session, Submission, WorkItem, Flag,
         MentorStatus, PauseStatus, AssignmentStatus, SessionStatus, SubmissionStatus, WorkItemStatus, WorkItemKind,
         Priority, FlagStatus, FlagSeverity, Role,
+        proto_sync::Change, proto_sync::ChangeOp, proto_sync::ScopeChange, proto_sync::Verdict,
+        proto_sync::VerdictOutcome, proto_sync::ChangedRow, proto_sync::Mutation, proto_sync::Poke,
     ))
 )]
 pub struct ApiDoc;

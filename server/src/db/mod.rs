@@ -148,6 +148,9 @@ impl Db {
                 let result = async {
                     let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
                     listener.listen(notify::CHANNEL).await?;
+                    // Commits made while we were not listening were not heard: ask every
+                    // follower to re-check.
+                    let _ = sender.send(Notice::recheck());
                     loop {
                         tokio::select! {
                             _ = stop.cancelled() => return Ok::<(), sqlx::Error>(()),

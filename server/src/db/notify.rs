@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// The PostgreSQL NOTIFY channel for committed changes.
 pub const CHANNEL: &str = "mentorsync_changes";
 /// The advisory-lock key that orders change-log appends by commit.
-pub const CHANGE_LOG_LOCK: i64 = 0x6d73_796e_63; // "msync"
+pub const CHANGE_LOG_LOCK: i64 = 0x006d_7379_6e63; // "msync"
 
 /// One change-log row to append.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +61,20 @@ pub struct Notice {
 }
 
 impl Notice {
+    /// "Something may have been missed": followers re-read their newest position.
+    pub fn recheck() -> Notice {
+        Notice {
+            chapter_id: String::new(),
+            position: -1,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// Whether this is a [`Notice::recheck`].
+    pub fn is_recheck(&self) -> bool {
+        self.position < 0
+    }
+
     /// Folds a later notice of the same transaction into this one.
     pub fn merge(&mut self, later: Notice) {
         self.position = self.position.max(later.position);

@@ -109,6 +109,8 @@ pub struct TestApp {
     pub a: Chapter,
     pub b: Chapter,
     schema: Option<(String, String)>,
+    opts: ConnectOptions,
+    extra: std::sync::Mutex<Vec<AppState>>,
     _dir: Option<TempDir>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -194,6 +196,7 @@ impl TestApp {
             }
         };
         let db = Db::connect(&opts).await.expect("connect");
+        let keep_opts = opts.clone();
         db.migrate().await.expect("migrate");
         let clock = Arc::new(ManualClock::new(T0));
         let state = AppState::new(db.clone(), clock.clone(), settings);
@@ -217,12 +220,32 @@ impl TestApp {
             a,
             b,
             schema,
+            opts: keep_opts,
+            extra: std::sync::Mutex::new(Vec::new()),
             _dir: dir,
             server,
         })
     }
 
+    /// Another server instance on the same database (its own pool and change listener),
+    /// as in a scaled-out deployment. Returns its base URL.
+    pub async fn second_instance(&self) -> String {
+        let db = Db::connect(&self.opts).await.expect("connect");
+        let state = AppState::new(db, self.clock.clone(), (*self.state.settings).clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let serve_state = state.clone();
+        tokio::spawn(async move {
+            let _ = mentorsync_server::serve::run(listener, serve_state).await;
+        });
+        self.extra.lock().unwrap().push(state);
+        base
+    }
+
     pub async fn stop(self) {
+        for s in self.extra.lock().unwrap().drain(..) {
+            s.shutdown.cancel();
+        }
         self.state.shutdown.cancel();
         let _ = self.server.await;
         self.db.close().await;
@@ -443,4 +466,150 @@ pub fn assert_error(resp: &(StatusCode, Value), status: u16, code: &str) {
         "message missing: {}",
         resp.1
     );
+}
+
+/// The sync protocol version the tests speak.
+pub const PROTOCOL: &str = "1";
+
+impl TestApp {
+    pub async fn pull_page(
+        &self,
+        token: &str,
+        client: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> (StatusCode, Value) {
+        let mut url = format!(
+            "{}?client_id={client}&limit={limit}",
+            self.url("/api/v1/sync/pull")
+        );
+        if let Some(c) = cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let r = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .header("x-mentorsync-protocol", PROTOCOL)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn push(&self, token: &str, client: &str, mutations: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(self.url("/api/v1/sync/push"))
+            .bearer_auth(token)
+            .header("x-mentorsync-protocol", PROTOCOL)
+            .json(&serde_json::json!({"client_id": client, "mutations": mutations}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// A minimal reference client for the sync protocol: it stages a round's pages and
+/// publishes them at the end, like client-core must.
+#[derive(Debug, Default, Clone)]
+pub struct MiniClient {
+    pub id: String,
+    pub cursor: Option<String>,
+    /// (entity, id) → (version, scopes, row)
+    pub rows: std::collections::BTreeMap<(String, String), (i64, Vec<String>, Value)>,
+    pub scopes: std::collections::BTreeSet<String>,
+    pub pages: usize,
+}
+
+impl MiniClient {
+    pub fn new() -> Self {
+        MiniClient {
+            id: uuid::Uuid::new_v4().to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// Pulls one whole round and publishes it. Returns the pages' responses.
+    pub async fn sync(&mut self, app: &TestApp, token: &str, limit: u32) -> Vec<Value> {
+        let mut staged: Vec<Value> = Vec::new();
+        let mut cursor = self.cursor.clone();
+        loop {
+            let (status, page) = app
+                .pull_page(token, &self.id, cursor.as_deref(), limit)
+                .await;
+            assert_eq!(status, 200, "{page}");
+            cursor = Some(page["cursor"].as_str().unwrap().to_owned());
+            let more = page["has_more"].as_bool().unwrap();
+            // At most one change per row per page.
+            let mut seen = std::collections::HashSet::new();
+            for c in page["changes"].as_array().unwrap() {
+                assert!(
+                    seen.insert((c["entity"].to_string(), c["id"].to_string())),
+                    "row twice in a page: {c}"
+                );
+            }
+            staged.push(page);
+            self.pages += 1;
+            if !more {
+                break;
+            }
+        }
+        // Publish.
+        let first = &staged[0];
+        if let Some(sc) = first.get("scope_change") {
+            if sc["full_reset"] == true {
+                self.rows.clear();
+            }
+            self.scopes = first["scopes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect();
+        }
+        for page in &staged {
+            for c in page["changes"].as_array().unwrap() {
+                let key = (
+                    c["entity"].as_str().unwrap().to_owned(),
+                    c["id"].as_str().unwrap().to_owned(),
+                );
+                if c["op"] == "remove" {
+                    self.rows.remove(&key);
+                } else {
+                    let version = c["version"].as_i64().unwrap();
+                    let scopes: Vec<String> = c["scopes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s.as_str().unwrap().to_owned())
+                        .collect();
+                    let newer = self.rows.get(&key).is_none_or(|(v, _, _)| *v <= version);
+                    if newer {
+                        self.rows.insert(key, (version, scopes, c["row"].clone()));
+                    }
+                }
+            }
+        }
+        let scopes = self.scopes.clone();
+        self.rows
+            .retain(|_, (_, row_scopes, _)| row_scopes.iter().any(|s| scopes.contains(s)));
+        self.cursor = cursor;
+        staged
+    }
+
+    /// (entity, id, version) of everything held.
+    pub fn versions(&self) -> Vec<(String, String, i64)> {
+        self.rows
+            .iter()
+            .map(|((e, id), (v, _, _))| (e.clone(), id.clone(), *v))
+            .collect()
+    }
+
+    pub fn has(&self, entity: &str, id: &str) -> bool {
+        self.rows.contains_key(&(entity.to_owned(), id.to_owned()))
+    }
 }

@@ -1,0 +1,148 @@
+//! A syncing device: registered to one user on first use, with the last mutation id it has
+//! a verdict for and the last verdict it acknowledged.
+
+use super::SyncError;
+use crate::db::{Db, DbRow, FromDb, Tx, q};
+use mentorsync_protocol::sync::Verdict;
+
+/// A client's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientState {
+    /// Highest mutation id with a recorded verdict.
+    pub last_mutation_id: i64,
+    /// Highest verdict the client acknowledged.
+    pub acked_mutation_id: i64,
+}
+
+struct Row {
+    user_id: String,
+    state: ClientState,
+}
+
+impl FromDb for Row {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(Row {
+            user_id: r.get("user_id")?,
+            state: ClientState {
+                last_mutation_id: r.get("last_mutation_id")?,
+                acked_mutation_id: r.get("acked_mutation_id")?,
+            },
+        })
+    }
+}
+
+/// Checks a client id's form.
+pub fn parse_id(client_id: &str) -> Result<String, SyncError> {
+    uuid::Uuid::parse_str(client_id)
+        .map(|u| u.to_string())
+        .map_err(|_| SyncError::BadClientId)
+}
+
+/// How stale `last_seen_at` may get before a pull refreshes it (pulls stay read-only).
+const SEEN_REFRESH_MS: i64 = 3_600_000;
+
+struct Seen {
+    row: Row,
+    last_seen_at: i64,
+}
+
+impl FromDb for Seen {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(Seen {
+            row: Row::from_db(r)?,
+            last_seen_at: r.get("last_seen_at")?,
+        })
+    }
+}
+
+/// Registers the client to `user_id` on first use, refuses another user's client, records
+/// an acknowledgement, and returns its state. Writes only when something changes, so a
+/// steady-state pull never waits for the write lock.
+pub async fn touch(
+    db: &Db,
+    client_id: &str,
+    user_id: &str,
+    now: i64,
+    ack: Option<i64>,
+) -> Result<ClientState, SyncError> {
+    let select = "SELECT user_id, last_mutation_id, acked_mutation_id, last_seen_at FROM sync_clients WHERE client_id = $1";
+    let mut tx = db.read().await?;
+    let seen: Option<Seen> = tx.fetch_optional(q(select).bind(client_id)).await?;
+    tx.rollback().await?;
+    if let Some(seen) = &seen {
+        if seen.row.user_id != user_id {
+            return Err(SyncError::ClientNotYours);
+        }
+        let acks = ack.is_some_and(|a| {
+            a.min(seen.row.state.last_mutation_id) > seen.row.state.acked_mutation_id
+        });
+        if !acks && now - seen.last_seen_at < SEEN_REFRESH_MS {
+            return Ok(seen.row.state);
+        }
+    }
+    let mut tx = db.write().await?;
+    tx.execute(
+        q("INSERT INTO sync_clients (client_id, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3) \
+           ON CONFLICT (client_id) DO NOTHING")
+        .bind(client_id)
+        .bind(user_id)
+        .bind(now),
+    )
+    .await?;
+    let sql = format!("{select}{}", tx.for_update());
+    let seen: Seen = tx.fetch_one(q(sql).bind(client_id)).await?;
+    if seen.row.user_id != user_id {
+        return Err(SyncError::ClientNotYours);
+    }
+    let mut state = seen.row.state;
+    if let Some(a) = ack
+        .map(|a| a.min(state.last_mutation_id))
+        .filter(|a| *a > state.acked_mutation_id)
+    {
+        state.acked_mutation_id = a;
+    }
+    tx.execute(
+        q("UPDATE sync_clients SET last_seen_at = $1, acked_mutation_id = $2 WHERE client_id = $3")
+            .bind(now)
+            .bind(state.acked_mutation_id)
+            .bind(client_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(state)
+}
+
+/// The recorded verdict of one mutation.
+pub async fn recorded(
+    tx: &mut Tx,
+    client_id: &str,
+    mutation_id: i64,
+) -> Result<Option<Verdict>, sqlx::Error> {
+    let text: Option<String> = tx
+        .fetch_optional(
+            q("SELECT verdict FROM sync_mutations WHERE client_id = $1 AND mutation_id = $2")
+                .bind(client_id)
+                .bind(mutation_id),
+        )
+        .await?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+/// Verdicts after `after`, oldest first (at most 200).
+pub async fn unacked(
+    tx: &mut Tx,
+    client_id: &str,
+    after: i64,
+) -> Result<Vec<Verdict>, sqlx::Error> {
+    let texts: Vec<String> = tx
+        .fetch_all(
+            q("SELECT verdict FROM sync_mutations WHERE client_id = $1 AND mutation_id > $2 ORDER BY mutation_id LIMIT 200")
+                .bind(client_id)
+                .bind(after),
+        )
+        .await?;
+    Ok(texts
+        .iter()
+        .filter_map(|t| serde_json::from_str(t).ok())
+        .collect())
+}

@@ -1,0 +1,110 @@
+//! `GET /api/v1/sync/events`: Server-Sent Events that poke a client when a change it can
+//! see commits. Pokes carry only the newest position (the client then pulls); the event id
+//! is that position, so a reconnect with `Last-Event-ID` is not poked for what it has seen.
+//! Commits on any server instance arrive through the database's notices.
+
+use super::scope::{self, ScopeSet, SqlBuf, Viewer};
+use crate::db::Notice;
+use crate::state::AppState;
+use axum::response::sse::Event;
+use futures::Stream;
+use mentorsync_protocol::sync::Poke;
+use std::convert::Infallible;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+const CHANGE_LOG: crate::rows::ScopeExprs = crate::rows::ScopeExprs {
+    table: "change_log t",
+    key: "t.position",
+    mentor: Some("t.mentor_id"),
+    mentee: Some("t.mentee_id"),
+    coordinator: Some("t.coordinator_id"),
+};
+
+/// The newest change-log position the viewer can see.
+pub async fn newest_visible(state: &AppState, v: &Viewer) -> Result<(i64, ScopeSet), sqlx::Error> {
+    let mut tx = state.db.read().await?;
+    let scopes = scope::current(&mut tx, v).await?;
+    let mut buf = SqlBuf::default();
+    let chapter = buf.arg(v.chapter_id.as_str());
+    let pred = scope::predicate(v, &CHANGE_LOG, &mut buf);
+    buf.push(&format!(
+        "SELECT t.position FROM change_log t WHERE t.chapter_id = {chapter} AND {pred} ORDER BY t.position DESC LIMIT 1"
+    ));
+    let newest: Option<i64> = tx.fetch_optional(buf.query()).await?;
+    tx.rollback().await?;
+    Ok((newest.unwrap_or(0), scopes))
+}
+
+fn poke(position: i64) -> Event {
+    Event::default()
+        .event("poke")
+        .id(position.to_string())
+        .json_data(Poke { position })
+        .unwrap_or_else(|_| Event::default().event("poke").id(position.to_string()))
+}
+
+struct Follow {
+    state: AppState,
+    viewer: Viewer,
+    notices: broadcast::Receiver<Notice>,
+    scopes: ScopeSet,
+    last_sent: i64,
+    first: Option<i64>,
+}
+
+/// The event stream of one viewer. It ends when the server shuts down.
+pub async fn follow(
+    state: AppState,
+    viewer: Viewer,
+    last_event_id: Option<i64>,
+) -> Result<impl Stream<Item = Result<Event, Infallible>>, sqlx::Error> {
+    // Subscribe before reading the newest position, so nothing commits unseen in between.
+    let notices = state.db.subscribe();
+    let (newest, scopes) = newest_visible(&state, &viewer).await?;
+    let seen = last_event_id.unwrap_or(-1);
+    let first = (newest > seen).then_some(newest);
+    let start = Follow {
+        state,
+        viewer,
+        notices,
+        scopes,
+        last_sent: seen,
+        first,
+    };
+    Ok(futures::stream::unfold(start, |mut f| async move {
+        if let Some(p) = f.first.take() {
+            f.last_sent = p;
+            return Some((Ok(poke(p)), f));
+        }
+        loop {
+            let received = tokio::select! {
+                _ = f.state.shutdown.cancelled() => return None,
+                r = f.notices.recv() => r,
+            };
+            let position = match received {
+                Ok(n)
+                    if n.chapter_id == f.viewer.chapter_id
+                        && scope::visible(&n.scopes, &f.scopes) =>
+                {
+                    n.position
+                }
+                Ok(n) if !n.is_recheck() => continue,
+                Ok(_) | Err(RecvError::Lagged(_)) => {
+                    match newest_visible(&f.state, &f.viewer).await {
+                        Ok((p, _)) => p,
+                        Err(_) => continue,
+                    }
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            // A visible change may have changed what the viewer can see (a new mentee).
+            if let Ok((_, scopes)) = newest_visible(&f.state, &f.viewer).await {
+                f.scopes = scopes;
+            }
+            if position > f.last_sent {
+                f.last_sent = position;
+                return Some((Ok(poke(position)), f));
+            }
+        }
+    }))
+}

@@ -1,0 +1,56 @@
+//! Delta sync: scoped, paginated, checkpointed pulls; exactly-once pushes; event pokes.
+//! The protocol is described in docs/sync-protocol.md.
+
+pub mod client;
+pub mod compact;
+pub mod cursor;
+pub mod events;
+pub mod pull;
+pub mod push;
+pub mod scope;
+
+use crate::error::ApiError;
+use axum::http::StatusCode;
+
+/// Why a sync request failed as a whole (per-mutation refusals are verdicts, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The cursor was not issued by this server.
+    #[error("the cursor is not one this server issued; start again without a cursor")]
+    BadCursor,
+    /// The client id is not a UUID.
+    #[error("`client_id` must be a UUID")]
+    BadClientId,
+    /// The client id is registered to someone else.
+    #[error("this client_id belongs to another user")]
+    ClientNotYours,
+    /// Mutation ids must continue where the server is.
+    #[error("mutation ids must be contiguous and continue from {expected}")]
+    Gap {
+        /// The next mutation id the server expects.
+        expected: i64,
+    },
+    /// A malformed push.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        let message = e.to_string();
+        match e {
+            SyncError::BadCursor | SyncError::BadClientId | SyncError::BadRequest(_) => {
+                ApiError::bad_request(message)
+            }
+            SyncError::ClientNotYours => ApiError::forbidden(message),
+            SyncError::Gap { expected } => {
+                ApiError::new(StatusCode::CONFLICT, "mutation_gap", message)
+                    .with_details(serde_json::json!({"expected_mutation_id": expected}))
+            }
+            SyncError::Database(e) => e.into(),
+        }
+    }
+}
