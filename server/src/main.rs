@@ -43,6 +43,13 @@ enum Command {
         /// Seed the demo chapter first if the database has none.
         #[arg(long)]
         seed_demo: bool,
+        /// Days of change log kept for delta sync; older cursors get a full re-sync.
+        #[arg(
+            long,
+            env = "MENTORSYNC_CHANGELOG_RETENTION_DAYS",
+            default_value_t = 30
+        )]
+        changelog_retention_days: u64,
         /// Demo size (with --seed-demo).
         #[command(flatten)]
         size: DemoSize,
@@ -149,6 +156,7 @@ async fn main() -> anyhow::Result<()> {
             bind,
             seed_demo: seed,
             size,
+            changelog_retention_days,
         } => {
             let db = open(&url).await?;
             if *seed {
@@ -159,6 +167,10 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {bind}"))?;
             tracing::info!(address = %listener.local_addr()?, database = %redact(&url), "mentorsync-server listening");
+            mentorsync_server::serve::spawn_compaction(
+                state.clone(),
+                std::time::Duration::from_secs(changelog_retention_days * 86_400),
+            );
             let shutdown = state.shutdown.clone();
             tokio::spawn(async move {
                 mentorsync_server::serve::termination_signal().await;
