@@ -7,6 +7,88 @@ use serde::{Deserialize, Serialize};
 /// Header every sync request carries with the protocol version the client speaks.
 pub const PROTOCOL_HEADER: &str = "x-mentorsync-protocol";
 
+/// Independent pull streams, so an app can publish what its first screen needs (the
+/// roster) before the rest has arrived. Each has its own cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SyncSet {
+    /// Mentors, pauses, coordinator and mentee assignments, flags: the roster screen.
+    Roster,
+    /// Work items and the submissions they are about: the work-queue screen.
+    Queue,
+    /// Mentees and sessions.
+    Rest,
+}
+
+impl SyncSet {
+    /// Every set, in the order a client should sync them.
+    pub const ALL: [SyncSet; 3] = [SyncSet::Roster, SyncSet::Queue, SyncSet::Rest];
+
+    /// The entities of the set, parents first.
+    pub fn entities(self) -> &'static [Entity] {
+        match self {
+            SyncSet::Roster => &[
+                Entity::Mentor,
+                Entity::CoordinatorAssignment,
+                Entity::Pause,
+                Entity::MenteeAssignment,
+                Entity::Flag,
+            ],
+            SyncSet::Queue => &[Entity::Submission, Entity::WorkItem],
+            SyncSet::Rest => &[Entity::Mentee, Entity::Session],
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncSet::Roster => "roster",
+            SyncSet::Queue => "queue",
+            SyncSet::Rest => "rest",
+        }
+    }
+}
+
+/// Every synced entity, parents first (the order of a snapshot of all sets).
+pub const SYNCED_ENTITIES: &[Entity] = &[
+    Entity::Mentor,
+    Entity::Mentee,
+    Entity::CoordinatorAssignment,
+    Entity::Pause,
+    Entity::MenteeAssignment,
+    Entity::Session,
+    Entity::Submission,
+    Entity::WorkItem,
+    Entity::Flag,
+];
+
+/// The scope keys of a row from its wire JSON: `chapter:…` always, then `mentor:…`,
+/// `mentee:…`, `coordinator:…` from its own columns. A client holds a row while one of
+/// them is in its scope set. The server decides visibility with the same rule.
+pub fn row_scopes(entity: Entity, row: &serde_json::Value, chapter_id: &str) -> Vec<String> {
+    let mut keys = vec![format!("chapter:{chapter_id}")];
+    let mut add = |kind: &str, field: &str| {
+        if let Some(id) = row[field].as_str() {
+            keys.push(format!("{kind}:{id}"));
+        }
+    };
+    match entity {
+        Entity::Mentor => add("mentor", "id"),
+        Entity::Mentee => add("mentee", "id"),
+        Entity::CoordinatorAssignment => {
+            add("mentor", "mentor_id");
+            add("coordinator", "coordinator_id");
+        }
+        Entity::Cohort => {}
+        _ => {
+            add("mentor", "mentor_id");
+            add("mentee", "mentee_id");
+        }
+    }
+    keys
+}
+
 /// Whether a change brings the row (`upsert`) or takes it away from this client (`remove`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -335,30 +335,7 @@ keyed!(
     Cohort
 );
 
-/// The scope keys of a row from its wire JSON (`chapter:…` always, then `mentor:…`,
-/// `mentee:…`, `coordinator:…`): what a client holds the row under.
-pub fn row_scopes(entity: Entity, row: &serde_json::Value, chapter_id: &str) -> Vec<String> {
-    let mut keys = vec![format!("chapter:{chapter_id}")];
-    let mut add = |kind: &str, field: &str| {
-        if let Some(id) = row[field].as_str() {
-            keys.push(format!("{kind}:{id}"));
-        }
-    };
-    match entity {
-        Entity::Mentor => add("mentor", "id"),
-        Entity::Mentee => add("mentee", "id"),
-        Entity::CoordinatorAssignment => {
-            add("mentor", "mentor_id");
-            add("coordinator", "coordinator_id");
-        }
-        Entity::Cohort => {}
-        _ => {
-            add("mentor", "mentor_id");
-            add("mentee", "mentee_id");
-        }
-    }
-    keys
-}
+pub use mentorsync_protocol::sync::row_scopes;
 
 /// Loads any entity as JSON (for conflict details and rejected commands), `now` deciding
 /// derived fields.

@@ -21,7 +21,63 @@ both_backends!(
     compaction_resets_old_cursors,
     compression_and_protocol_versions,
     events_poke_on_visible_changes,
+    sets_partition_the_sync,
 );
+
+async fn sets_partition_the_sync(app: &TestApp) {
+    let a = &app.a;
+    app.post(
+        &a.mentor.token,
+        "/api/v1/mentor/flags",
+        json!({"mentee_id": a.mentee.id, "severity": "low", "reason": "r"}),
+    )
+    .await;
+    app.post(
+        &a.mentee.token,
+        "/api/v1/missions",
+        json!({"mission_ref": "M", "title": "t", "content": "c"}),
+    )
+    .await;
+    let mut all = MiniClient::new();
+    all.sync(app, &a.coordinator.token, 1000).await;
+    let mut union = Vec::new();
+    for (set, kinds) in [
+        (
+            "roster",
+            &[
+                "mentor",
+                "coordinator_assignment",
+                "pause",
+                "mentee_assignment",
+                "flag",
+            ][..],
+        ),
+        ("queue", &["submission", "work_item"][..]),
+        ("rest", &["mentee", "session"][..]),
+    ] {
+        let mut c = MiniClient {
+            set: Some(set),
+            ..MiniClient::new()
+        };
+        c.sync(app, &a.coordinator.token, 2).await;
+        assert!(
+            c.rows.keys().all(|(e, _)| kinds.contains(&e.as_str())),
+            "{set}: {:?}",
+            c.rows.keys()
+        );
+        union.extend(c.versions());
+    }
+    union.sort();
+    assert_eq!(
+        union,
+        all.versions(),
+        "the sets together are the whole sync"
+    );
+    let (status, body) = app
+        .pull_set(&a.coordinator.token, &all.id, None, 10, Some("everything"))
+        .await;
+    assert_error(&(status, body), 400, "bad_request");
+}
 
 fn pause_cmd(mentor: &str) -> Value {
     json!({"mutation_id": 1, "name": "pause_mentor", "args": {"mentor_id": mentor, "reason": "leave"}})

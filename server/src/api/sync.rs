@@ -11,7 +11,9 @@ use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use mentorsync_protocol::ErrorBody;
 use mentorsync_protocol::SUPPORTED_PROTOCOL_VERSIONS;
-use mentorsync_protocol::sync::{PROTOCOL_HEADER, PullResponse, PushRequest, PushResponse};
+use mentorsync_protocol::sync::{
+    PROTOCOL_HEADER, PullResponse, PushRequest, PushResponse, SyncSet,
+};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -60,6 +62,8 @@ pub struct PullParams {
     pub limit: Option<u32>,
     /// Verdicts up to this mutation id have been applied; they are not sent again.
     pub ack: Option<i64>,
+    /// One stream (`roster`, `queue`, `rest`) with its own cursor; all entities when absent.
+    pub set: Option<SyncSet>,
 }
 
 /// One page of changes in the caller's scopes.
@@ -77,6 +81,7 @@ pub async fn pull(
         cursor: p.cursor,
         limit: p.limit,
         ack: p.ack,
+        set: p.set,
     };
     Ok(Json(
         pull::pull(&s.db, &viewer(&caller), req, s.now()).await?,

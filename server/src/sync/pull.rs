@@ -15,20 +15,9 @@ use super::scope::{self, ScopeSet, SqlBuf, Viewer};
 use crate::db::{Db, DbRow, FromDb, Tx, q};
 use crate::rows::{self, ScopeExprs};
 use mentorsync_protocol::command::Entity;
-use mentorsync_protocol::sync::{Change, ChangeOp, PullResponse, ScopeChange};
-
-/// Snapshot order: parents before children.
-pub const SNAPSHOT_ORDER: &[Entity] = &[
-    Entity::Mentor,
-    Entity::Mentee,
-    Entity::CoordinatorAssignment,
-    Entity::Pause,
-    Entity::MenteeAssignment,
-    Entity::Session,
-    Entity::Submission,
-    Entity::WorkItem,
-    Entity::Flag,
-];
+use mentorsync_protocol::sync::{
+    Change, ChangeOp, PullResponse, SYNCED_ENTITIES, ScopeChange, SyncSet,
+};
 
 /// More added scopes than this and the round is a full snapshot instead (keeps cursors small).
 pub const MAX_PARTIAL_SCOPES: usize = 64;
@@ -48,6 +37,8 @@ pub struct PullRequest {
     pub limit: Option<u32>,
     /// Verdicts up to this mutation id have been applied by the client.
     pub ack: Option<i64>,
+    /// One stream of entities (with its own cursor), or all of them.
+    pub set: Option<SyncSet>,
 }
 
 /// Serves one page.
@@ -73,7 +64,8 @@ pub async fn pull(
         previous => start_round(&mut tx, previous, &scopes).await?,
     };
     let target = cur.t.unwrap_or(cur.p);
-    let changes = page(&mut tx, v, &scopes, &mut cur, target, limit, now).await?;
+    let entities = req.set.map_or(SYNCED_ENTITIES, SyncSet::entities);
+    let changes = page(&mut tx, v, &scopes, entities, &mut cur, target, limit, now).await?;
     let has_more = cur.s.is_some() || cur.p < target;
     if !has_more {
         cur.t = None;
@@ -207,10 +199,12 @@ const CHANGE_LOG: ScopeExprs = ScopeExprs {
 
 /// Fills one page: snapshot rows first (while a snapshot is in progress), then log entries
 /// up to the target. Advances `cur`.
+#[allow(clippy::too_many_arguments)]
 async fn page(
     tx: &mut Tx,
     v: &Viewer,
     scopes: &ScopeSet,
+    entities: &[Entity],
     cur: &mut Cursor,
     target: i64,
     limit: usize,
@@ -222,7 +216,7 @@ async fn page(
         if room == 0 {
             break;
         }
-        let Some(&entity) = SNAPSHOT_ORDER.get(s.e) else {
+        let Some(&entity) = entities.get(s.e) else {
             cur.s = None;
             break;
         };
@@ -259,10 +253,13 @@ async fn page(
         let chapter = buf.arg(v.chapter_id.as_str());
         let (after, upto) = (buf.arg(cur.p), buf.arg(target));
         let pred = scope::predicate(v, &CHANGE_LOG, &mut buf);
+        let kinds: Vec<String> = entities.iter().map(|e| buf.arg(e.as_str())).collect();
         let lim = buf.arg(room as i64);
         buf.push(&format!(
             "SELECT t.position, t.entity, t.entity_id FROM change_log t WHERE t.chapter_id = {chapter} \
-             AND t.position > {after} AND t.position <= {upto} AND {pred} ORDER BY t.position LIMIT {lim}"
+             AND t.position > {after} AND t.position <= {upto} AND t.entity IN ({}) AND {pred} \
+             ORDER BY t.position LIMIT {lim}",
+            kinds.join(", ")
         ));
         let entries: Vec<Entry> = tx.fetch_all(buf.query()).await?;
         cur.p = if entries.len() < room {
@@ -294,7 +291,7 @@ async fn resolve(
         .collect();
     let mut loaded: std::collections::HashMap<(Entity, String), serde_json::Value> =
         std::collections::HashMap::new();
-    for entity in SNAPSHOT_ORDER.iter().chain([Entity::Cohort].iter()) {
+    for entity in SYNCED_ENTITIES {
         let ids: Vec<String> = unique
             .iter()
             .filter(|(e, _)| e == entity)

@@ -479,10 +479,24 @@ impl TestApp {
         cursor: Option<&str>,
         limit: u32,
     ) -> (StatusCode, Value) {
+        self.pull_set(token, client, cursor, limit, None).await
+    }
+
+    pub async fn pull_set(
+        &self,
+        token: &str,
+        client: &str,
+        cursor: Option<&str>,
+        limit: u32,
+        set: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut url = format!(
             "{}?client_id={client}&limit={limit}",
             self.url("/api/v1/sync/pull")
         );
+        if let Some(set) = set {
+            url.push_str(&format!("&set={set}"));
+        }
         if let Some(c) = cursor {
             url.push_str(&format!("&cursor={c}"));
         }
@@ -523,6 +537,8 @@ pub struct MiniClient {
     pub rows: std::collections::BTreeMap<(String, String), (i64, Vec<String>, Value)>,
     pub scopes: std::collections::BTreeSet<String>,
     pub pages: usize,
+    /// Pull one stream only (`roster`, `queue`, `rest`).
+    pub set: Option<&'static str>,
 }
 
 impl MiniClient {
@@ -539,7 +555,7 @@ impl MiniClient {
         let mut cursor = self.cursor.clone();
         loop {
             let (status, page) = app
-                .pull_page(token, &self.id, cursor.as_deref(), limit)
+                .pull_set(token, &self.id, cursor.as_deref(), limit, self.set)
                 .await;
             assert_eq!(status, 200, "{page}");
             cursor = Some(page["cursor"].as_str().unwrap().to_owned());
