@@ -8,9 +8,10 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use mentorsync_protocol::auth::LoginResponse;
 use mentorsync_protocol::model::Me;
 use mentorsync_protocol::{ErrorBody, ErrorCode};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Email and password.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -20,16 +21,6 @@ pub struct LoginRequest {
     pub email: String,
     /// Password.
     pub password: String,
-}
-
-/// Tokens plus who signed in.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct LoginResponse {
-    /// The new tokens.
-    #[serde(flatten)]
-    pub tokens: TokenPair,
-    /// The signed-in user.
-    pub user: Me,
 }
 
 /// A refresh token to spend.

@@ -10,23 +10,9 @@ use crate::state::Settings;
 use base64::Engine;
 use mentorsync_protocol::Role;
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// A fresh pair of tokens.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct TokenPair {
-    /// Send as `Authorization: Bearer <access_token>`.
-    pub access_token: String,
-    /// Spend once at `/api/v1/auth/refresh` for a new pair.
-    pub refresh_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-    /// Seconds until the refresh token expires.
-    pub refresh_expires_in: i64,
-}
+pub use mentorsync_protocol::auth::TokenPair;
 
 /// Why a refresh was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

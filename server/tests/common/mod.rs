@@ -328,122 +328,28 @@ async fn user_token(db: &Db, state: &AppState, user_id: &str) -> String {
 async fn fixture(db: &Db, state: &AppState) -> (Chapter, Chapter) {
     let mut tx = db.write().await.unwrap();
     let mut s = Seeder::new(T0, password_hash());
-    let mut ids = Vec::new();
-    for tag in ["a", "b"] {
-        let chapter = s.chapter(&format!("Chapter {tag}"));
-        let e = |who: &str| format!("{who}@{tag}.test");
-        let admin = s.user(&chapter, Role::Admin, &e("admin"), "Admin");
-        let coordinator = s.user(
-            &chapter,
-            Role::Coordinator,
-            &e("coordinator"),
-            "Cora Coordinator",
-        );
-        let other_coordinator = s.user(
-            &chapter,
-            Role::Coordinator,
-            &e("coordinator2"),
-            "Otto Coordinator",
-        );
-        let director = s.user(&chapter, Role::Director, &e("director"), "Dina Director");
-        let mentor = s.mentor(
-            &chapter,
-            &e("mentor"),
-            "Mia Mentor",
-            3,
-            Some(T0 + 365 * DAY),
-            &["web"],
-        );
-        let other_mentor = s.mentor(
-            &chapter,
-            &e("mentor2"),
-            "Max Mentor",
-            3,
-            Some(T0 + 365 * DAY),
-            &["data"],
-        );
-        let cohort = s.cohort(&chapter, "Cohort", 10, &[&director]);
-        let mentee = s.mentee(
-            &chapter,
-            &e("mentee"),
-            "Tom Mentee",
-            Some(&cohort),
-            &["web"],
-        );
-        let free_mentee = s.mentee(
-            &chapter,
-            &e("mentee2"),
-            "Fay Mentee",
-            Some(&cohort),
-            &["data"],
-        );
-        s.coordinate(&chapter, &coordinator, &mentor);
-        s.coordinate(&chapter, &other_coordinator, &other_mentor);
-        s.assign(&chapter, &mentor, &mentee);
-        ids.push((
-            tag,
-            chapter,
-            admin,
-            coordinator,
-            other_coordinator,
-            director,
-            mentor,
-            other_mentor,
-            mentee,
-            free_mentee,
-            cohort,
-        ));
-    }
+    let small = [s.small_chapter("a"), s.small_chapter("b")];
     s.flush(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
     let mut chapters = Vec::new();
-    for (
-        tag,
-        chapter,
-        admin,
-        coordinator,
-        other_coordinator,
-        director,
-        mentor,
-        other_mentor,
-        mentee,
-        free_mentee,
-        cohort,
-    ) in ids
-    {
-        let mk = |id: String, who: &str, role: Role| (id, format!("{who}@{tag}.test"), role);
-        let mut users = Vec::new();
-        for (id, email, role) in [
-            mk(admin, "admin", Role::Admin),
-            mk(coordinator, "coordinator", Role::Coordinator),
-            mk(other_coordinator, "coordinator2", Role::Coordinator),
-            mk(mentor, "mentor", Role::Mentor),
-            mk(other_mentor, "mentor2", Role::Mentor),
-            mk(mentee, "mentee", Role::Mentee),
-            mk(free_mentee, "mentee2", Role::Mentee),
-            mk(director, "director", Role::Director),
-        ] {
-            let token = user_token(db, state, &id).await;
-            users.push(User {
-                id,
-                email,
-                role,
-                token,
-            });
-        }
-        let mut it = users.into_iter();
-        let mut next = || it.next().unwrap();
+    for (tag, c) in ["a", "b"].into_iter().zip(small) {
+        let user = async |id: &str, who: &str, role: Role| User {
+            id: id.to_owned(),
+            email: format!("{who}@{tag}.test"),
+            role,
+            token: user_token(db, state, id).await,
+        };
         chapters.push(Chapter {
-            id: chapter,
-            admin: next(),
-            coordinator: next(),
-            other_coordinator: next(),
-            mentor: next(),
-            other_mentor: next(),
-            mentee: next(),
-            free_mentee: next(),
-            director: next(),
-            cohort_id: cohort,
+            id: c.id.clone(),
+            admin: user(&c.admin, "admin", Role::Admin).await,
+            coordinator: user(&c.coordinator, "coordinator", Role::Coordinator).await,
+            other_coordinator: user(&c.other_coordinator, "coordinator2", Role::Coordinator).await,
+            mentor: user(&c.mentor, "mentor", Role::Mentor).await,
+            other_mentor: user(&c.other_mentor, "mentor2", Role::Mentor).await,
+            mentee: user(&c.mentee, "mentee", Role::Mentee).await,
+            free_mentee: user(&c.free_mentee, "mentee2", Role::Mentee).await,
+            director: user(&c.director, "director", Role::Director).await,
+            cohort_id: c.cohort.clone(),
         });
     }
     let b = chapters.pop().unwrap();

@@ -1,0 +1,623 @@
+//! The app-facing client: open a database, sign in, issue commands offline, sync, query,
+//! observe.
+
+use crate::error::{CoreError, Result};
+use crate::http::{Api, ApiFailure};
+use crate::listeners::{Listeners, Subscription, Topic};
+use crate::outbox::{self, PendingCommand, RejectedCommand};
+use crate::pull;
+use crate::query::{self, QueueStats, RosterFilter, RosterItem};
+use crate::store::{self, Store};
+use mentorsync_protocol::command::*;
+use mentorsync_protocol::model::{Cockpit, Me, Session, WorkItem};
+use mentorsync_protocol::sync::{Mutation, PushRequest, SyncSet};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Progress of a running sync, reported after every page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    /// Commands pushed so far.
+    pub pushed: u64,
+    /// Row changes received so far.
+    pub rows: u64,
+    /// Bytes received so far (decompressed).
+    pub bytes: u64,
+    /// Pages received so far.
+    pub pages: u64,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Totals.
+    pub progress: SyncProgress,
+    /// Commands the server refused in this sync.
+    pub rejected: u64,
+}
+
+/// How fresh one kind of data is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetStatus {
+    /// `roster`, `queue` or `rest`.
+    pub set: String,
+    /// When it was last brought up to date (epoch ms).
+    pub last_success_at: Option<i64>,
+    /// Pages of an unfinished round waiting on this device.
+    pub staged_pages: i64,
+}
+
+/// The sync state the app shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// The last attempt reached the server.
+    pub online: bool,
+    /// When a sync last completed (epoch ms).
+    pub last_sync_at: Option<i64>,
+    /// Why the last attempt failed, if it did.
+    pub last_error: Option<String>,
+    /// Commands waiting for the server.
+    pub pending: i64,
+    /// Commands refused, kept for the app to show.
+    pub rejected: i64,
+    /// Freshness per kind of data.
+    pub sets: Vec<SetStatus>,
+    /// Someone is signed in.
+    pub signed_in: bool,
+}
+
+struct Inner {
+    store: Store,
+    api: Api,
+    listeners: Arc<Listeners>,
+    clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    sync_lock: tokio::sync::Mutex<()>,
+}
+
+/// The mentorsync client of one device. Cheap to clone; every method takes `&self`.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+const PUSH_BATCH: usize = 100;
+const PAGE: u32 = 500;
+
+impl Client {
+    /// Opens the device database at `db_path` for the server at `server_url`.
+    pub fn open(db_path: &Path, server_url: &str) -> Result<Client> {
+        Self::open_with_clock(db_path, server_url, Box::new(system_now))
+    }
+
+    /// Like [`Client::open`], with a clock (tests).
+    pub fn open_with_clock(
+        db_path: &Path,
+        server_url: &str,
+        clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    ) -> Result<Client> {
+        let store = Store::open(db_path)?;
+        if store.meta("client_id")?.is_none() {
+            store.set_meta("client_id", Some(&uuid::Uuid::new_v4().to_string()))?;
+        }
+        store.set_meta("server_url", Some(server_url))?;
+        let api = Api::new(server_url).map_err(CoreError::Protocol)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                store,
+                api,
+                listeners: Arc::new(Listeners::default()),
+                clock,
+                sync_lock: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    fn now(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    /// This device's id.
+    pub fn client_id(&self) -> Result<String> {
+        self.inner
+            .store
+            .meta("client_id")?
+            .ok_or_else(|| CoreError::Storage("no client id".into()))
+    }
+
+    /// The signed-in user.
+    pub fn me(&self) -> Result<Option<Me>> {
+        Ok(self
+            .inner
+            .store
+            .meta("me")?
+            .map(|m| serde_json::from_str(&m))
+            .transpose()?)
+    }
+
+    fn require_me(&self) -> Result<Me> {
+        self.me()?
+            .ok_or_else(|| CoreError::Unauthorized("sign in first".into()))
+    }
+
+    /// Signs in. Signing in as someone else clears this device's data first.
+    pub async fn login(&self, email: &str, password: &str) -> Result<Me> {
+        let r = self
+            .inner
+            .api
+            .login(email, password)
+            .await
+            .map_err(Self::failure)?;
+        if let Some(previous) = self.me()?
+            && previous.id != r.user.id
+        {
+            self.clear_data()?;
+        }
+        let conn = self.inner.store.conn();
+        store::set_meta(&conn, "access_token", Some(&r.tokens.access_token))?;
+        store::set_meta(&conn, "refresh_token", Some(&r.tokens.refresh_token))?;
+        store::set_meta(&conn, "me", Some(&serde_json::to_string(&r.user)?))?;
+        drop(conn);
+        self.inner.listeners.notify(&[Topic::SyncStatus]);
+        Ok(r.user)
+    }
+
+    /// Signs out here and on the server (if reachable); local data stays until another
+    /// user signs in.
+    pub async fn logout(&self) -> Result<()> {
+        if let Some(access) = self.inner.store.meta("access_token")? {
+            let _ = self.inner.api.logout(&access).await;
+        }
+        self.inner.store.set_meta("access_token", None)?;
+        self.inner.store.set_meta("refresh_token", None)?;
+        self.inner.listeners.notify(&[Topic::SyncStatus]);
+        Ok(())
+    }
+
+    fn clear_data(&self) -> Result<()> {
+        let conn = self.inner.store.conn();
+        conn.execute_batch(
+            "DELETE FROM server_rows; DELETE FROM view_rows; DELETE FROM outbox; DELETE FROM rejections; \
+             DELETE FROM staged_pages; DELETE FROM sync_state; DELETE FROM meta WHERE key IN ('me', 'acked_mutation_id');",
+        )?;
+        // A new user on this device gets a new client id: mutation ids start over.
+        store::set_meta(&conn, "client_id", Some(&uuid::Uuid::new_v4().to_string()))?;
+        store::set_meta(&conn, "next_mutation_id", None)?;
+        Ok(())
+    }
+
+    fn failure(f: ApiFailure) -> CoreError {
+        match f {
+            ApiFailure::Offline(m) => CoreError::Offline(m),
+            ApiFailure::Unauthorized(b) => CoreError::Unauthorized(b.message),
+            ApiFailure::Status(_, b) => CoreError::Protocol(format!("{}: {}", b.code, b.message)),
+        }
+    }
+
+    /// Runs a request with the access token, refreshing it once on 401.
+    async fn authed<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiFailure>>,
+    {
+        let access = self
+            .inner
+            .store
+            .meta("access_token")?
+            .ok_or_else(|| CoreError::Unauthorized("sign in first".into()))?;
+        match call(access).await {
+            Err(ApiFailure::Unauthorized(_)) => {
+                let refresh = self
+                    .inner
+                    .store
+                    .meta("refresh_token")?
+                    .ok_or_else(|| CoreError::Unauthorized("sign in again".into()))?;
+                let pair = self
+                    .inner
+                    .api
+                    .refresh(&refresh)
+                    .await
+                    .map_err(Self::failure)?;
+                self.inner
+                    .store
+                    .set_meta("access_token", Some(&pair.access_token))?;
+                self.inner
+                    .store
+                    .set_meta("refresh_token", Some(&pair.refresh_token))?;
+                call(pair.access_token).await.map_err(Self::failure)
+            }
+            other => other.map_err(Self::failure),
+        }
+    }
+
+    /// Issues a command: checked against the local view with the server's rules (refused
+    /// at once when it cannot succeed), applied to what the app reads, queued for the
+    /// server. Works offline. Returns its mutation id.
+    pub fn execute(&self, command: Command) -> Result<i64> {
+        let me = self.require_me()?;
+        let id = outbox::enqueue(&mut self.inner.store.conn(), &me, self.now(), command)?;
+        self.inner
+            .listeners
+            .notify(&[Topic::Roster, Topic::WorkQueue, Topic::SyncStatus]);
+        Ok(id)
+    }
+
+    /// Pauses a mentor now, until `until` (epoch ms) or until resumed.
+    pub fn pause_mentor(&self, mentor_id: &str, reason: &str, until: Option<i64>) -> Result<i64> {
+        self.execute(Command::PauseMentor(PauseMentor {
+            mentor_id: mentor_id.to_owned(),
+            reason: reason.to_owned(),
+            starts_at: None,
+            ends_at: until,
+            pause_id: None,
+        }))
+    }
+
+    /// Resumes a paused mentor.
+    pub fn resume_mentor(&self, mentor_id: &str) -> Result<i64> {
+        self.execute(Command::ResumeMentor(MentorRef {
+            mentor_id: mentor_id.to_owned(),
+        }))
+    }
+
+    /// Deactivates a mentor.
+    pub fn deactivate_mentor(&self, mentor_id: &str) -> Result<i64> {
+        self.execute(Command::DeactivateMentor(MentorRef {
+            mentor_id: mentor_id.to_owned(),
+        }))
+    }
+
+    /// Pushes the outbox, then brings every set up to date (roster first, then the work
+    /// queue, then the rest, each published as soon as its round completes).
+    pub async fn sync(&self, progress: impl Fn(SyncProgress)) -> Result<SyncReport> {
+        let _one_at_a_time = self.inner.sync_lock.lock().await;
+        let result = self.sync_inner(&progress).await;
+        let conn = self.inner.store.conn();
+        match &result {
+            Ok(_) => {
+                store::set_meta(&conn, "last_sync_at", Some(&self.now().to_string()))?;
+                store::set_meta(&conn, "last_error", None)?;
+                store::set_meta(&conn, "online", Some("1"))?;
+            }
+            Err(e) => {
+                store::set_meta(&conn, "last_error", Some(&e.to_string()))?;
+                let online = if matches!(e, CoreError::Offline(_)) {
+                    "0"
+                } else {
+                    "1"
+                };
+                store::set_meta(&conn, "online", Some(online))?;
+            }
+        }
+        drop(conn);
+        self.inner.listeners.notify(&[Topic::SyncStatus]);
+        result
+    }
+
+    async fn sync_inner(&self, progress: &impl Fn(SyncProgress)) -> Result<SyncReport> {
+        let me = self.require_me()?;
+        let client_id = self.client_id()?;
+        let mut report = SyncReport::default();
+        // Push.
+        loop {
+            let batch = outbox::unsent(&self.inner.store.conn(), PUSH_BATCH)?;
+            if batch.is_empty() {
+                break;
+            }
+            let ids: Vec<i64> = batch.iter().map(|b| b.0).collect();
+            outbox::mark_sent(&self.inner.store.conn(), &ids)?;
+            let mutations = batch
+                .into_iter()
+                .map(|(mutation_id, command, expected_version)| {
+                    serde_json::to_value(Mutation {
+                        mutation_id,
+                        command,
+                        expected_version,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let req = PushRequest {
+                client_id: client_id.clone(),
+                mutations,
+            };
+            let resp = self
+                .authed(|access| {
+                    let (api, req) = (self.inner.api.clone(), req.clone());
+                    async move { api.push(&access, &req).await }
+                })
+                .await?;
+            report.rejected += outbox::apply_verdicts(
+                &mut self.inner.store.conn(),
+                &me,
+                self.now(),
+                &resp.verdicts,
+            )? as u64;
+            report.progress.pushed += resp.verdicts.len() as u64;
+            progress(report.progress);
+            self.inner
+                .listeners
+                .notify(&[Topic::Roster, Topic::WorkQueue]);
+        }
+        // Everything applied so far is brought by the pulls below.
+        let applied_upto: i64 = store::meta(&self.inner.store.conn(), "next_mutation_id")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1)
+            - 1;
+        for set in SyncSet::ALL {
+            self.pull_set(&me, &client_id, set, &mut report, progress)
+                .await?;
+            let topic = if set == SyncSet::Queue {
+                Topic::WorkQueue
+            } else {
+                Topic::Roster
+            };
+            self.inner.listeners.notify(&[topic]);
+        }
+        {
+            let mut conn = self.inner.store.conn();
+            let tx = conn.transaction()?;
+            let reset = outbox::prune_applied(&tx, applied_upto)?;
+            outbox::rebase(&tx, &me, self.now(), reset)?;
+            tx.commit()?;
+        }
+        Ok(report)
+    }
+
+    async fn pull_set(
+        &self,
+        me: &Me,
+        client_id: &str,
+        set: SyncSet,
+        report: &mut SyncReport,
+        progress: &impl Fn(SyncProgress),
+    ) -> Result<()> {
+        loop {
+            let state = pull::state(&self.inner.store.conn(), set)?;
+            let cursor = state.round_cursor.or(state.cursor);
+            let ack: i64 = self
+                .inner
+                .store
+                .meta("acked_mutation_id")?
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(0);
+            let (page, bytes) = self
+                .authed(|access| {
+                    let (api, cursor, client_id) =
+                        (self.inner.api.clone(), cursor.clone(), client_id.to_owned());
+                    async move {
+                        api.pull(&access, &client_id, cursor.as_deref(), PAGE, ack, set)
+                            .await
+                    }
+                })
+                .await?;
+            pull::stage(&mut self.inner.store.conn(), set, &page)?;
+            report.rejected += outbox::apply_verdicts(
+                &mut self.inner.store.conn(),
+                me,
+                self.now(),
+                &page.verdicts,
+            )? as u64;
+            report.progress.rows += page.changes.len() as u64;
+            report.progress.bytes += bytes as u64;
+            report.progress.pages += 1;
+            progress(report.progress);
+            if !page.has_more {
+                pull::publish(&mut self.inner.store.conn(), me, self.now(), set)?;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Keeps the device in sync until `stop` resolves: syncs, then waits for a poke from
+    /// the events stream (or a minute); after a failure waits with exponential backoff
+    /// and jitter (1 s doubling to 5 min). Stops on a sign-in error.
+    pub async fn run(&self, stop: impl std::future::Future<Output = ()>) -> Result<()> {
+        let poked = Arc::new(tokio::sync::Notify::new());
+        let events = tokio::spawn(self.clone().follow_events(poked.clone()));
+        tokio::pin!(stop);
+        let mut backoff = Duration::from_secs(1);
+        let outcome = loop {
+            let wait = match self.sync(|_| {}).await {
+                Ok(_) => {
+                    backoff = Duration::from_secs(1);
+                    Duration::from_secs(60)
+                }
+                Err(e @ CoreError::Unauthorized(_)) => break Err(e),
+                Err(_) => {
+                    let jitter = rand::random::<f64>() * 0.5 + 0.75;
+                    let wait = backoff.mul_f64(jitter);
+                    backoff = (backoff * 2).min(Duration::from_secs(300));
+                    wait
+                }
+            };
+            tokio::select! {
+                _ = &mut stop => break Ok(()),
+                _ = poked.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        };
+        events.abort();
+        outcome
+    }
+
+    async fn follow_events(self, poked: Arc<tokio::sync::Notify>) {
+        use futures::StreamExt;
+        let mut last = None;
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let stream = self
+                .authed(|access| {
+                    let api = self.inner.api.clone();
+                    async move { api.events(&access, last).await }
+                })
+                .await;
+            match stream {
+                Ok(s) => {
+                    backoff = Duration::from_secs(1);
+                    futures::pin_mut!(s);
+                    while let Some(p) = s.next().await {
+                        last = Some(p);
+                        poked.notify_one();
+                    }
+                }
+                Err(CoreError::Unauthorized(_)) => return,
+                Err(_) => {}
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(300));
+        }
+    }
+
+    /// A page of the roster.
+    pub fn roster(&self, filter: &RosterFilter) -> Result<Vec<RosterItem>> {
+        query::roster(&self.inner.store.conn(), filter, self.now())
+    }
+
+    /// The work queue of one mentor (or every item held).
+    pub fn work_queue(&self, mentor_id: Option<&str>, limit: u32) -> Result<Vec<WorkItem>> {
+        query::work_queue(&self.inner.store.conn(), mentor_id, self.now(), limit)
+    }
+
+    /// Work-queue counts; "today" ends at `day_end` (epoch ms, the app's local midnight).
+    pub fn queue_stats(&self, mentor_id: Option<&str>, day_end: i64) -> Result<QueueStats> {
+        query::queue_stats(&self.inner.store.conn(), mentor_id, self.now(), day_end)
+    }
+
+    /// Sessions in `[from, to)` (e.g. today in the app's time zone).
+    pub fn sessions_between(&self, from: i64, to: i64) -> Result<Vec<Session>> {
+        query::sessions_between(&self.inner.store.conn(), from, to)
+    }
+
+    /// One mentee on one screen.
+    pub fn cockpit(&self, mentee_id: &str) -> Result<Option<Cockpit>> {
+        query::cockpit(&self.inner.store.conn(), mentee_id, self.now())
+    }
+
+    /// Commands waiting for the server.
+    pub fn pending_commands(&self) -> Result<Vec<PendingCommand>> {
+        outbox::list(&self.inner.store.conn())
+    }
+
+    /// Commands the server refused, with its reasons.
+    pub fn rejected_commands(&self) -> Result<Vec<RejectedCommand>> {
+        outbox::rejections(&self.inner.store.conn())
+    }
+
+    /// The sync state.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let conn = self.inner.store.conn();
+        let pending: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+        let rejected: i64 = conn.query_row("SELECT COUNT(*) FROM rejections", [], |r| r.get(0))?;
+        let mut sets = Vec::new();
+        for set in SyncSet::ALL {
+            let s = pull::state(&conn, set)?;
+            sets.push(SetStatus {
+                set: set.as_str().to_owned(),
+                last_success_at: s.last_success_at,
+                staged_pages: s.staged_pages,
+            });
+        }
+        Ok(SyncStatus {
+            online: store::meta(&conn, "online")?.as_deref() != Some("0"),
+            last_sync_at: store::meta(&conn, "last_sync_at")?.and_then(|v| v.parse().ok()),
+            last_error: store::meta(&conn, "last_error")?,
+            pending,
+            rejected,
+            sets,
+            signed_in: store::meta(&conn, "access_token")?.is_some(),
+        })
+    }
+
+    /// Calls `callback` whenever `topic` changes, until the subscription is dropped.
+    pub fn observe(
+        &self,
+        topic: Topic,
+        callback: impl Fn(Topic) + Send + Sync + 'static,
+    ) -> Subscription {
+        self.inner.listeners.add(topic, Arc::new(callback))
+    }
+
+    /// Every confirmed and visible row, `(entity, id, version, data)`, sorted (for
+    /// comparing a device with the server).
+    pub fn dump(&self, view: bool) -> Result<Vec<(String, String, i64, serde_json::Value)>> {
+        let conn = self.inner.store.conn();
+        let table = if view { "view_rows" } else { "server_rows" };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT entity, id, version, data FROM {table} ORDER BY entity, id"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (e, id, v, data) = row?;
+            out.push((e, id, v, serde_json::from_str(&data)?));
+        }
+        Ok(out)
+    }
+
+    /// Explains why a row is or is not on this device (the debugging tool's `why`).
+    pub fn explain(&self, entity: &str, id: &str) -> Result<String> {
+        let conn = self.inner.store.conn();
+        let one = |table: &str| -> Result<Option<(i64, String)>> {
+            Ok(rusqlite::OptionalExtension::optional(conn.query_row(
+                &format!("SELECT version, scopes FROM {table} WHERE entity = ?1 AND id = ?2"),
+                [entity, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            ))?)
+        };
+        let server = one("server_rows")?;
+        let view = one("view_rows")?;
+        let touched_by: Vec<i64> = outbox::list(&conn)?
+            .into_iter()
+            .filter(|p| {
+                p.command
+                    .target()
+                    .is_some_and(|(e, i)| e.as_str() == entity && i == id)
+            })
+            .map(|p| p.mutation_id)
+            .collect();
+        let scopes: Vec<String> = conn
+            .query_row(
+                "SELECT scopes FROM sync_state WHERE scopes IS NOT NULL LIMIT 1",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        let mut out = String::new();
+        match &server {
+            Some((v, s)) => out.push_str(&format!(
+                "confirmed by the server at version {v}, scopes {s}\n"
+            )),
+            None => out.push_str("not among the confirmed rows\n"),
+        }
+        match &view {
+            Some((v, _)) => out.push_str(&format!("shown to the app (based on version {v})\n")),
+            None => out.push_str("not shown to the app\n"),
+        }
+        if !touched_by.is_empty() {
+            out.push_str(&format!("pending commands on it: {touched_by:?}\n"));
+        }
+        out.push_str(&format!(
+            "this device holds scopes: {}\n",
+            if scopes.is_empty() {
+                "(not synced yet)".into()
+            } else {
+                scopes.join(", ")
+            }
+        ));
+        if server.is_none() {
+            out.push_str("a row reaches this device when one of its scopes (mentor:…, mentee:…) is held here\n");
+        }
+        Ok(out)
+    }
+}

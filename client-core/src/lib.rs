@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+mod client;
+pub mod error;
+pub mod http;
+pub mod listeners;
+pub mod optimistic;
+pub mod outbox;
+pub mod pull;
+pub mod query;
+pub mod rows;
+pub mod store;
+
+pub use client::{Client, SetStatus, SyncProgress, SyncReport, SyncStatus};
+pub use error::{CoreError, Result};
+pub use listeners::{Subscription, Topic};
+pub use mentorsync_protocol as protocol;
+pub use outbox::{PendingCommand, RejectedCommand};
+pub use query::{QueueStats, RosterFilter, RosterItem, RosterSort};

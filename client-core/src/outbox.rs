@@ -1,0 +1,311 @@
+//! The outbox: commands the server has not confirmed yet, in the order they were issued,
+//! and rebasing the view on top of the confirmed rows.
+//!
+//! An entry is `pending` (not sent), `sent` (sent, no verdict yet: sending it again is
+//! safe, the server replays) or `applied` (the server applied it; kept until a pull has
+//! brought its effects, so the view does not flicker back). A rejected entry leaves the
+//! outbox for `rejections`, with the server's reason.
+
+use crate::error::Result;
+use crate::optimistic;
+use crate::rows::{self, Key};
+use mentorsync_protocol::Command;
+use mentorsync_protocol::command::Entity;
+use mentorsync_protocol::model::Me;
+use mentorsync_protocol::sync::{Verdict, VerdictOutcome};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// A command waiting for the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingCommand {
+    /// Its mutation id (per device, increasing).
+    pub mutation_id: i64,
+    /// Command name (`pause_mentor`).
+    pub name: String,
+    /// `pending`, `sent` or `applied`.
+    pub state: String,
+    /// The command with its arguments.
+    pub command: Command,
+    /// When it was issued (epoch ms).
+    pub created_at: i64,
+}
+
+/// A command the server refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedCommand {
+    /// Its mutation id.
+    pub mutation_id: i64,
+    /// Command name.
+    pub name: String,
+    /// The command with its arguments.
+    pub command: Command,
+    /// Stable code (`invalid_transition`, `version_conflict`, …).
+    pub code: String,
+    /// The server's reason, for the person.
+    pub reason: String,
+    /// When the verdict arrived (epoch ms).
+    pub at: i64,
+}
+
+fn keys_json(keys: &[Key]) -> Result<String> {
+    let pairs: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|(e, id)| (e.as_str(), id.as_str()))
+        .collect();
+    Ok(serde_json::to_string(&pairs)?)
+}
+
+fn parse_keys(text: &str) -> Vec<Key> {
+    serde_json::from_str::<Vec<(String, String)>>(text)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(e, id)| e.parse::<Entity>().ok().map(|e| (e, id)))
+        .collect()
+}
+
+/// Checks and applies a new command to the view and stores it. Returns its mutation id.
+pub fn enqueue(conn: &mut Connection, me: &Me, now: i64, mut command: Command) -> Result<i64> {
+    let tx = conn.transaction()?;
+    // The version the command is based on, unless an earlier pending command already
+    // changed that row (then the server's own version checks and transitions decide).
+    let target = command.target().map(|(e, id)| (e, id.to_owned()));
+    let touched = optimistic::apply(&tx, me, now, &mut command)?;
+    let mut expected: Option<i64> = None;
+    if let Some((entity, id)) = target.filter(|(_, id)| !id.is_empty()) {
+        let earlier: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT touched FROM outbox")?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let key = (entity, id.clone());
+        if !earlier.iter().any(|t| parse_keys(t).contains(&key)) {
+            expected = tx
+                .query_row(
+                    "SELECT version FROM server_rows WHERE entity = ?1 AND id = ?2",
+                    params![entity.as_str(), id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+        }
+    }
+    let next: i64 = crate::store::meta(&tx, "next_mutation_id")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    tx.execute(
+        "INSERT INTO outbox (mutation_id, name, command, expected_version, state, touched, created_at) \
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
+        params![next, command.name(), serde_json::to_string(&command)?, expected, keys_json(&touched)?, now],
+    )?;
+    crate::store::set_meta(&tx, "next_mutation_id", Some(&(next + 1).to_string()))?;
+    tx.commit()?;
+    Ok(next)
+}
+
+/// Entries to push, oldest first: `(mutation_id, command, expected_version)`.
+pub fn unsent(conn: &Connection, limit: usize) -> Result<Vec<(i64, Command, Option<i64>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT mutation_id, command, expected_version FROM outbox WHERE state IN ('pending', 'sent') \
+         ORDER BY mutation_id LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, cmd, v) = row?;
+        out.push((id, serde_json::from_str(&cmd)?, v));
+    }
+    Ok(out)
+}
+
+/// Marks entries as sent (before the request leaves, so a crash cannot lose the fact).
+pub fn mark_sent(conn: &Connection, ids: &[i64]) -> Result<()> {
+    for id in ids {
+        conn.execute(
+            "UPDATE outbox SET state = 'sent' WHERE mutation_id = ?1 AND state = 'pending'",
+            [id],
+        )?;
+    }
+    Ok(())
+}
+
+/// Records verdicts. Rejected commands leave the outbox (with their reason kept) and the
+/// rows they touched return to server truth; the rest of the outbox is replayed.
+pub fn apply_verdicts(
+    conn: &mut Connection,
+    me: &Me,
+    now: i64,
+    verdicts: &[Verdict],
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let mut reset: BTreeSet<Key> = BTreeSet::new();
+    let mut rejected = 0;
+    for v in verdicts {
+        let entry: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT name, command, touched FROM outbox WHERE mutation_id = ?1",
+                [v.mutation_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((name, command, touched)) = entry else {
+            continue;
+        };
+        match &v.outcome {
+            VerdictOutcome::Applied { .. } => {
+                tx.execute(
+                    "UPDATE outbox SET state = 'applied', verdict = ?1 WHERE mutation_id = ?2",
+                    params![serde_json::to_string(v)?, v.mutation_id],
+                )?;
+            }
+            VerdictOutcome::Rejected {
+                code,
+                reason,
+                current,
+            } => {
+                rejected += 1;
+                tx.execute("DELETE FROM outbox WHERE mutation_id = ?1", [v.mutation_id])?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO rejections (mutation_id, name, command, code, reason, current, at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![v.mutation_id, name, command, code, reason, current.as_ref().map(|c| c.to_string()), now],
+                )?;
+                reset.extend(parse_keys(&touched));
+                // The server's current row is newer truth than what we hold.
+                if let (Some(cur), Ok(cmd)) = (current, serde_json::from_str::<Command>(&command))
+                    && let Some((entity, id)) = cmd.target()
+                    && let Some(version) = cur["version"].as_i64()
+                {
+                    let scopes = mentorsync_protocol::sync::row_scopes(entity, cur, &me.chapter_id);
+                    rows::upsert_server(&tx, entity, id, version, &scopes, cur)?;
+                    reset.insert((entity, id.to_owned()));
+                }
+            }
+        }
+        let acked: i64 = crate::store::meta(&tx, "acked_mutation_id")?
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(0);
+        crate::store::set_meta(
+            &tx,
+            "acked_mutation_id",
+            Some(&acked.max(v.mutation_id).to_string()),
+        )?;
+    }
+    if !reset.is_empty() {
+        rebase(&tx, me, now, reset)?;
+    }
+    tx.commit()?;
+    Ok(rejected)
+}
+
+/// Drops applied entries whose effects a completed pull has brought (everything applied
+/// up to `upto`), returning the rows they had touched.
+pub fn prune_applied(conn: &Connection, upto: i64) -> Result<BTreeSet<Key>> {
+    let mut reset = BTreeSet::new();
+    {
+        let mut stmt = conn
+            .prepare("SELECT touched FROM outbox WHERE state = 'applied' AND mutation_id <= ?1")?;
+        for t in stmt.query_map([upto], |r| r.get::<_, String>(0))? {
+            reset.extend(parse_keys(&t?));
+        }
+    }
+    conn.execute(
+        "DELETE FROM outbox WHERE state = 'applied' AND mutation_id <= ?1",
+        [upto],
+    )?;
+    Ok(reset)
+}
+
+/// Rebuilds the view: the given rows and every row an outbox entry touches go back to
+/// server truth, then the outbox is replayed in order on top. An entry that no longer
+/// applies (the server state moved under it) stays queued without a visible effect; the
+/// server will decide it.
+pub fn rebase(conn: &Connection, me: &Me, now: i64, mut reset: BTreeSet<Key>) -> Result<()> {
+    let entries: Vec<(i64, String, String)> = {
+        let mut stmt =
+            conn.prepare("SELECT mutation_id, command, touched FROM outbox ORDER BY mutation_id")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (_, _, touched) in &entries {
+        reset.extend(parse_keys(touched));
+    }
+    for (entity, id) in &reset {
+        rows::reset_view(conn, *entity, id)?;
+    }
+    for (id, command, _) in entries {
+        let mut cmd: Command = serde_json::from_str(&command)?;
+        let touched = match optimistic::apply(conn, me, now, &mut cmd) {
+            Ok(t) => t,
+            Err(crate::CoreError::Rejected { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        conn.execute(
+            "UPDATE outbox SET touched = ?1 WHERE mutation_id = ?2",
+            params![keys_json(&touched)?, id],
+        )?;
+    }
+    Ok(())
+}
+
+/// Every pending entry, oldest first.
+pub fn list(conn: &Connection) -> Result<Vec<PendingCommand>> {
+    let mut stmt = conn.prepare(
+        "SELECT mutation_id, name, state, command, created_at FROM outbox ORDER BY mutation_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (mutation_id, name, state, command, created_at) = row?;
+        out.push(PendingCommand {
+            mutation_id,
+            name,
+            state,
+            command: serde_json::from_str(&command)?,
+            created_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Rejected commands, newest first.
+pub fn rejections(conn: &Connection) -> Result<Vec<RejectedCommand>> {
+    let mut stmt = conn.prepare("SELECT mutation_id, name, command, code, reason, at FROM rejections ORDER BY mutation_id DESC")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, i64>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (mutation_id, name, command, code, reason, at) = row?;
+        out.push(RejectedCommand {
+            mutation_id,
+            name,
+            command: serde_json::from_str(&command)?,
+            code,
+            reason,
+            at,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,137 @@
+//! Reading and writing the two layers of rows.
+
+use crate::error::Result;
+use mentorsync_protocol::command::Entity;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A row key.
+pub type Key = (Entity, String);
+
+/// Stores a confirmed row unless a newer version is already held. Returns whether it
+/// changed anything.
+pub fn upsert_server(
+    conn: &Connection,
+    entity: Entity,
+    id: &str,
+    version: i64,
+    scopes: &[String],
+    row: &Value,
+) -> Result<bool> {
+    let n = conn.execute(
+        "INSERT INTO server_rows (entity, id, version, scopes, data) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (entity, id) DO UPDATE SET version = excluded.version, scopes = excluded.scopes, data = excluded.data \
+         WHERE excluded.version >= server_rows.version",
+        params![entity.as_str(), id, version, serde_json::to_string(scopes)?, row.to_string()],
+    )?;
+    Ok(n > 0)
+}
+
+/// Forgets a confirmed row.
+pub fn remove_server(conn: &Connection, entity: Entity, id: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM server_rows WHERE entity = ?1 AND id = ?2",
+        params![entity.as_str(), id],
+    )?;
+    Ok(())
+}
+
+/// Makes the view row equal to the confirmed one (or absent).
+pub fn reset_view(conn: &Connection, entity: Entity, id: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM view_rows WHERE entity = ?1 AND id = ?2",
+        params![entity.as_str(), id],
+    )?;
+    conn.execute(
+        "INSERT INTO view_rows (entity, id, version, scopes, data) \
+         SELECT entity, id, version, scopes, data FROM server_rows WHERE entity = ?1 AND id = ?2",
+        params![entity.as_str(), id],
+    )?;
+    Ok(())
+}
+
+/// Makes the view of whole entities equal to the confirmed rows.
+pub fn reset_view_entities(conn: &Connection, entities: &[Entity]) -> Result<()> {
+    for e in entities {
+        conn.execute("DELETE FROM view_rows WHERE entity = ?1", [e.as_str()])?;
+        conn.execute(
+            "INSERT INTO view_rows (entity, id, version, scopes, data) \
+             SELECT entity, id, version, scopes, data FROM server_rows WHERE entity = ?1",
+            [e.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
+/// A view row, decoded.
+pub fn get_view<T: DeserializeOwned>(
+    conn: &Connection,
+    entity: Entity,
+    id: &str,
+) -> Result<Option<(T, i64)>> {
+    let row: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT data, version FROM view_rows WHERE entity = ?1 AND id = ?2",
+            params![entity.as_str(), id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((data, version)) => Ok(Some((serde_json::from_str(&data)?, version))),
+        None => Ok(None),
+    }
+}
+
+/// Writes a view row (an optimistic change), keeping the version it is based on.
+pub fn put_view<T: Serialize>(
+    conn: &Connection,
+    entity: Entity,
+    id: &str,
+    version: i64,
+    row: &T,
+    chapter_id: &str,
+) -> Result<()> {
+    let value = serde_json::to_value(row)?;
+    let scopes = mentorsync_protocol::sync::row_scopes(entity, &value, chapter_id);
+    conn.execute(
+        "INSERT INTO view_rows (entity, id, version, scopes, data) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (entity, id) DO UPDATE SET version = excluded.version, scopes = excluded.scopes, data = excluded.data",
+        params![entity.as_str(), id, version, serde_json::to_string(&scopes)?, value.to_string()],
+    )?;
+    Ok(())
+}
+
+/// View rows of one entity matching a column (`mentor_id`, `mentee_id`) and statuses.
+pub fn view_where<T: DeserializeOwned>(
+    conn: &Connection,
+    entity: Entity,
+    column: &str,
+    value: &str,
+    statuses: &[&str],
+) -> Result<Vec<(T, i64)>> {
+    let col = match column {
+        "mentor_id" => "mentor_id",
+        "mentee_id" => "mentee_id",
+        _ => "id",
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT data, version, status FROM view_rows WHERE entity = ?1 AND {col} = ?2"
+    ))?;
+    let rows = stmt.query_map(params![entity.as_str(), value], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (data, version, status) = row?;
+        if statuses.is_empty() || status.as_deref().is_some_and(|s| statuses.contains(&s)) {
+            out.push((serde_json::from_str(&data)?, version));
+        }
+    }
+    Ok(out)
+}
