@@ -74,6 +74,7 @@ struct Inner {
     listeners: Arc<Listeners>,
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
     sync_lock: tokio::sync::Mutex<()>,
+    page_size: std::sync::atomic::AtomicU32,
 }
 
 /// The mentorsync client of one device. Cheap to clone; every method takes `&self`.
@@ -116,12 +117,21 @@ impl Client {
                 listeners: Arc::new(Listeners::default()),
                 clock,
                 sync_lock: tokio::sync::Mutex::new(()),
+                page_size: std::sync::atomic::AtomicU32::new(PAGE),
             }),
         })
     }
 
     fn now(&self) -> i64 {
         (self.inner.clock)()
+    }
+
+    /// Rows per pull page (1–1000; default 500). Smaller pages waste less on a link that
+    /// drops often.
+    pub fn set_page_size(&self, rows: u32) {
+        self.inner
+            .page_size
+            .store(rows.clamp(1, 1000), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// This device's id.
@@ -391,8 +401,12 @@ impl Client {
                 .authed(|access| {
                     let (api, cursor, client_id) =
                         (self.inner.api.clone(), cursor.clone(), client_id.to_owned());
+                    let limit = self
+                        .inner
+                        .page_size
+                        .load(std::sync::atomic::Ordering::Relaxed);
                     async move {
-                        api.pull(&access, &client_id, cursor.as_deref(), PAGE, ack, set)
+                        api.pull(&access, &client_id, cursor.as_deref(), limit, ack, set)
                             .await
                     }
                 })

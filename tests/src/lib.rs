@@ -1,0 +1,242 @@
+//! Harness for end-to-end tests: a real server in-process (SQLite file or a fresh
+//! PostgreSQL schema), a two-chapter fixture whose people sign in with a password, and a
+//! TCP proxy between clients and server that a test can take down.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod proxy;
+
+use mentorsync_server::clock::ManualClock;
+use mentorsync_server::db::{ConnectOptions, Db, q};
+use mentorsync_server::seed::{Seeder, SmallChapter};
+use mentorsync_server::{AppState, Settings};
+use std::sync::Arc;
+use tempfile::TempDir;
+
+/// The variable that enables the PostgreSQL runs.
+pub const PG_ENV: &str = "MENTORSYNC_TEST_PG_URL";
+/// Every fixture user's password.
+pub const PASSWORD: &str = "correct horse battery";
+/// 2026-11-22T00:00:00Z.
+pub const T0: i64 = 1_795_305_600_000;
+
+/// Which database the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file.
+    Sqlite,
+    /// PostgreSQL schema.
+    Postgres,
+}
+
+/// Runs an async test body once per backend: `both_backends!(name);` makes
+/// `name::sqlite` and `name::postgres` (skipped, saying so, without `MENTORSYNC_TEST_PG_URL`).
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let h = $crate::Harness::start($crate::Backend::Sqlite).await.unwrap();
+                super::$name(&h).await;
+                h.stop().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(h) = $crate::Harness::start($crate::Backend::Postgres).await else {
+                    eprintln!("SKIPPED {}::postgres: set {} to run it", stringify!($name), $crate::PG_ENV);
+                    return;
+                };
+                super::$name(&h).await;
+                h.stop().await;
+            }
+        }
+    )+};
+}
+
+/// A running server with its fixture.
+pub struct Harness {
+    /// Which database.
+    pub backend: Backend,
+    /// The server's address (direct).
+    pub server_url: String,
+    /// A proxy in front of the server that tests can take down.
+    pub proxy: proxy::Proxy,
+    /// The server's database (to compare clients with it).
+    pub db: Db,
+    /// The server's clock.
+    pub clock: Arc<ManualClock>,
+    /// Shared server state.
+    pub state: AppState,
+    /// Chapter `a` (emails `<role>@a.test`).
+    pub a: SmallChapter,
+    /// Chapter `b`.
+    pub b: SmallChapter,
+    /// Where client databases go.
+    pub dir: TempDir,
+    schema: Option<(String, String)>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Harness {
+    /// Starts everything; `None` only for PostgreSQL when it is not configured.
+    pub async fn start(backend: Backend) -> Option<Harness> {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
+        let dir = tempfile::tempdir().unwrap();
+        let (opts, schema) = match backend {
+            Backend::Sqlite => (
+                ConnectOptions::new(format!(
+                    "sqlite://{}",
+                    dir.path().join("server.db").display()
+                )),
+                None,
+            ),
+            Backend::Postgres => {
+                let url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
+                let name = format!("mse_{}_{}", T0 / 1000, uuid::Uuid::new_v4().simple());
+                (
+                    ConnectOptions {
+                        pg_schema: Some(name.clone()),
+                        ..ConnectOptions::new(url.clone())
+                    },
+                    Some((url, name)),
+                )
+            }
+        };
+        let db = Db::connect(&opts).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        let clock = Arc::new(ManualClock::new(T0));
+        let state = AppState::new(db.clone(), clock.clone(), Settings::default());
+        let hash = mentorsync_server::auth::password::hash(PASSWORD).unwrap();
+        let mut tx = db.write().await.unwrap();
+        let mut s = Seeder::new(T0, hash);
+        let (a, b) = (s.small_chapter("a"), s.small_chapter("b"));
+        s.flush(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let serve_state = state.clone();
+        let server = tokio::spawn(async move {
+            mentorsync_server::serve::run(listener, serve_state)
+                .await
+                .unwrap();
+        });
+        let proxy = proxy::Proxy::start(addr).await;
+        Some(Harness {
+            backend,
+            server_url: format!("http://{addr}"),
+            proxy,
+            db,
+            clock,
+            state,
+            a,
+            b,
+            dir,
+            schema,
+            server,
+        })
+    }
+
+    /// A client for `email`, signed in, with its own database file, talking through the proxy.
+    pub async fn client(&self, email: &str) -> mentorsync_core::Client {
+        let path = self
+            .dir
+            .path()
+            .join(format!("{}-{}.db", email, uuid::Uuid::new_v4().simple()));
+        let c = self.open_client(&path);
+        c.login(email, PASSWORD).await.unwrap();
+        c
+    }
+
+    /// Opens (or reopens, as after a crash) the client database at `path`.
+    pub fn open_client(&self, path: &std::path::Path) -> mentorsync_core::Client {
+        let clock = self.clock.clone();
+        mentorsync_core::Client::open_with_clock(
+            path,
+            &self.proxy.url(),
+            Box::new(move || mentorsync_server::clock::Clock::now_ms(&*clock)),
+        )
+        .unwrap()
+    }
+
+    /// Asserts the client holds exactly the server's rows: its outbox is empty, what the
+    /// app reads equals what the server confirmed, every row equals the server's row now,
+    /// and a brand-new device syncing now would hold the same rows.
+    pub async fn assert_mirrors_server(
+        &self,
+        client: &mentorsync_core::Client,
+        chapter: &str,
+        email: &str,
+    ) {
+        assert!(
+            client.pending_commands().unwrap().is_empty(),
+            "outbox not empty"
+        );
+        let view = client.dump(true).unwrap();
+        assert_eq!(
+            view,
+            client.dump(false).unwrap(),
+            "view differs from confirmed rows with an empty outbox"
+        );
+        for (entity, id, version, data) in &view {
+            let server = self
+                .server_row(chapter, entity, id)
+                .await
+                .unwrap_or_else(|| panic!("{entity} {id} not on the server"));
+            assert_eq!(&server, data, "{entity} {id} differs from the server");
+            assert_eq!(server["version"].as_i64(), Some(*version));
+        }
+        let fresh = self.client(email).await;
+        fresh.sync(|_| {}).await.unwrap();
+        let fresh_rows: Vec<_> = fresh
+            .dump(true)
+            .unwrap()
+            .into_iter()
+            .map(|(e, id, v, _)| (e, id, v))
+            .collect();
+        let mine: Vec<_> = view.into_iter().map(|(e, id, v, _)| (e, id, v)).collect();
+        assert_eq!(mine, fresh_rows, "a fresh device would hold different rows");
+    }
+
+    /// Stops the server and drops a PostgreSQL schema.
+    pub async fn stop(self) {
+        self.state.shutdown.cancel();
+        let _ = self.server.await;
+        self.db.close().await;
+        if let Some((url, schema)) = self.schema
+            && let Ok(db) = Db::connect(&ConnectOptions {
+                max_connections: 1,
+                ..ConnectOptions::new(url)
+            })
+            .await
+        {
+            if let Ok(mut tx) = db.write().await {
+                let _ = tx
+                    .execute(q(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")))
+                    .await;
+                let _ = tx.commit().await;
+            }
+            db.close().await;
+        }
+    }
+
+    /// The server's row as wire JSON.
+    pub async fn server_row(
+        &self,
+        chapter: &str,
+        entity: &str,
+        id: &str,
+    ) -> Option<serde_json::Value> {
+        let mut tx = self.db.read().await.unwrap();
+        let entity = entity.parse().unwrap();
+        let now = mentorsync_server::clock::Clock::now_ms(&*self.clock);
+        mentorsync_server::rows::load_json(&mut tx, entity, id, chapter, now)
+            .await
+            .unwrap()
+    }
+}

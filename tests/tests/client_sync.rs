@@ -1,0 +1,327 @@
+//! client-core against a real server on both backends: offline commands, rejections,
+//! interrupted and resumed pulls, crash between staging and publishing, convergence,
+//! token refresh, listeners.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use mentorsync_core::{CoreError, RosterFilter, Topic};
+use mentorsync_protocol::MentorStatus;
+use mentorsync_tests::{Harness, both_backends};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+both_backends!(
+    offline_pause_then_sync_is_applied,
+    collision_with_deactivation_is_rejected_and_rolled_back,
+    interrupted_pull_resumes_from_the_last_staged_page,
+    busy_day_converges,
+    refreshes_tokens_and_refuses_locally,
+    a_running_client_follows_pokes,
+);
+
+async fn a_running_client_follows_pokes(h: &Harness) {
+    let coord = h.client("coordinator@a.test").await;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let runner = {
+        let coord = coord.clone();
+        tokio::spawn(async move {
+            coord
+                .run(async {
+                    let _ = stop_rx.await;
+                })
+                .await
+        })
+    };
+    // The first sync happens by itself.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while coord.sync_status().unwrap().last_sync_at.is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the loop never synced"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (changed_tx, mut changed_rx) = tokio::sync::mpsc::unbounded_channel();
+    let _sub = coord.observe(Topic::Roster, move |_| {
+        let _ = changed_tx.send(());
+    });
+    // Another device pauses the mentor; the running client learns it from a poke, well
+    // before its one-minute fallback.
+    let admin = h.client("admin@a.test").await;
+    admin.sync(|_| {}).await.unwrap();
+    admin.pause_mentor(&h.a.mentor, "Leave", None).unwrap();
+    admin.sync(|_| {}).await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if mentor_status(&coord, &h.a.mentor).0 == MentorStatus::Paused {
+            break;
+        }
+        tokio::time::timeout_at(deadline, changed_rx.recv())
+            .await
+            .expect("no roster change within 20 s");
+    }
+    stop_tx.send(()).unwrap();
+    runner.await.unwrap().unwrap();
+}
+
+fn mentor_status(c: &mentorsync_core::Client, id: &str) -> (MentorStatus, bool) {
+    let r = c.roster(&RosterFilter::default()).unwrap();
+    let item = r
+        .iter()
+        .find(|i| i.mentor.id == id)
+        .unwrap_or_else(|| panic!("{id} not on the roster"));
+    (item.mentor.status, item.pending)
+}
+
+async fn offline_pause_then_sync_is_applied(h: &Harness) {
+    let c = h.client("coordinator@a.test").await;
+    c.sync(|_| {}).await.unwrap();
+    assert_eq!(
+        mentor_status(&c, &h.a.mentor),
+        (MentorStatus::Active, false)
+    );
+    let roster_events = Arc::new(AtomicUsize::new(0));
+    let seen = roster_events.clone();
+    let _sub = c.observe(Topic::Roster, move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    });
+
+    // On the bus with no signal.
+    h.proxy.take_down();
+    c.pause_mentor(&h.a.mentor, "Parental leave", None).unwrap();
+    assert_eq!(
+        mentor_status(&c, &h.a.mentor),
+        (MentorStatus::Paused, true),
+        "visible at once, marked pending"
+    );
+    assert!(
+        roster_events.load(Ordering::SeqCst) >= 1,
+        "the roster listener fired"
+    );
+    assert!(matches!(c.sync(|_| {}).await, Err(CoreError::Offline(_))));
+    let status = c.sync_status().unwrap();
+    assert!(!status.online);
+    assert_eq!(status.pending, 1);
+
+    // Signal is back.
+    h.proxy.bring_up();
+    let report = c.sync(|_| {}).await.unwrap();
+    assert_eq!((report.progress.pushed, report.rejected), (1, 0));
+    assert_eq!(
+        mentor_status(&c, &h.a.mentor),
+        (MentorStatus::Paused, false)
+    );
+    assert_eq!(
+        h.server_row(&h.a.id, "mentor", &h.a.mentor).await.unwrap()["status"],
+        "paused"
+    );
+    let status = c.sync_status().unwrap();
+    assert!(status.online && status.last_error.is_none() && status.pending == 0);
+    h.assert_mirrors_server(&c, &h.a.id, "coordinator@a.test")
+        .await;
+}
+
+async fn collision_with_deactivation_is_rejected_and_rolled_back(h: &Harness) {
+    let coord = h.client("coordinator@a.test").await;
+    coord.sync(|_| {}).await.unwrap();
+    // The coordinator pauses offline (no sync yet)…
+    coord.pause_mentor(&h.a.mentor, "Exams", None).unwrap();
+    // …while the admin deactivates the same mentor, online.
+    let admin = h.client("admin@a.test").await;
+    admin.sync(|_| {}).await.unwrap();
+    admin.deactivate_mentor(&h.a.mentor).unwrap();
+    admin.sync(|_| {}).await.unwrap();
+
+    let report = coord.sync(|_| {}).await.unwrap();
+    assert_eq!(report.rejected, 1);
+    let rejected = coord.rejected_commands().unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].name, "pause_mentor");
+    assert_eq!(rejected[0].code, "version_conflict", "{:?}", rejected[0]);
+    assert!(
+        rejected[0].reason.contains("changed by someone else"),
+        "{}",
+        rejected[0].reason
+    );
+    // Rolled back to the server's truth: inactive, no pause.
+    assert_eq!(
+        mentor_status(&coord, &h.a.mentor),
+        (MentorStatus::Inactive, false)
+    );
+    let roster = coord.roster(&RosterFilter::default()).unwrap();
+    assert!(roster.iter().all(|i| i.open_pause.is_none()));
+    h.assert_mirrors_server(&coord, &h.a.id, "coordinator@a.test")
+        .await;
+
+    // A second offline pause is refused locally, with the server's words.
+    match coord.pause_mentor(&h.a.mentor, "again", None) {
+        Err(CoreError::Rejected { code, reason }) => {
+            assert_eq!(code, "invalid_transition");
+            assert_eq!(
+                reason,
+                "cannot pause a mentor that is inactive; only a mentor that is active can be"
+            );
+        }
+        other => panic!("expected a local refusal, got {other:?}"),
+    }
+}
+
+async fn interrupted_pull_resumes_from_the_last_staged_page(h: &Harness) {
+    // How many pages a whole sync takes at one row a page.
+    let probe = h.client("admin@a.test").await;
+    probe.set_page_size(1);
+    let total = probe.sync(|_| {}).await.unwrap().progress.pages;
+    assert!(total > 6, "enough pages to interrupt ({total})");
+
+    let path = h.dir.path().join("interrupted.db");
+    let c = h.open_client(&path);
+    c.login("admin@a.test", mentorsync_tests::PASSWORD)
+        .await
+        .unwrap();
+    c.set_page_size(1);
+    let proxy = &h.proxy;
+    let staged_before_cut = AtomicU64::new(0);
+    let result = c
+        .sync(|p| {
+            if p.pages == 2 {
+                staged_before_cut.store(p.pages, Ordering::SeqCst);
+                proxy.take_down();
+            }
+        })
+        .await;
+    assert!(matches!(result, Err(CoreError::Offline(_))), "{result:?}");
+    let status = c.sync_status().unwrap();
+    assert_eq!(status.sets[0].staged_pages, 2, "two pages staged");
+    assert!(
+        c.roster(&RosterFilter::default()).unwrap().is_empty(),
+        "half a round is never shown"
+    );
+
+    // The app is killed and restarted.
+    drop(c);
+    let c = h.open_client(&path);
+    c.set_page_size(1);
+    assert_eq!(
+        c.sync_status().unwrap().sets[0].staged_pages,
+        2,
+        "staged pages survive a restart"
+    );
+    assert!(c.roster(&RosterFilter::default()).unwrap().is_empty());
+    h.proxy.bring_up();
+    let resumed = c.sync(|_| {}).await.unwrap().progress.pages;
+    assert_eq!(
+        staged_before_cut.load(Ordering::SeqCst) + resumed,
+        total,
+        "no page was downloaded twice"
+    );
+    assert_eq!(c.roster(&RosterFilter::default()).unwrap().len(), 2);
+    h.assert_mirrors_server(&c, &h.a.id, "admin@a.test").await;
+}
+
+async fn busy_day_converges(h: &Harness) {
+    let coord = h.client("coordinator@a.test").await;
+    let mentor = h.client("mentor@a.test").await;
+    let mentee = h.client("mentee@a.test").await;
+    for c in [&coord, &mentor, &mentee] {
+        c.sync(|_| {}).await.unwrap();
+    }
+    use mentorsync_protocol::command::*;
+    mentee
+        .execute(Command::SubmitMission(SubmitMission {
+            mission_ref: "M-1".into(),
+            title: "Portfolio".into(),
+            content: "https://x.example/p".into(),
+            submission_id: None,
+        }))
+        .unwrap();
+    mentee.sync(|_| {}).await.unwrap();
+    mentor.sync(|_| {}).await.unwrap();
+    let queue = mentor.work_queue(None, 50).unwrap();
+    assert_eq!(
+        queue.len(),
+        1,
+        "the review item reached the mentor's device"
+    );
+    let item = queue[0].clone();
+    // Offline, the mentor claims the item, reviews the submission and raises a flag.
+    mentor
+        .execute(Command::ClaimWorkItem(WorkItemRef {
+            item_id: item.id.clone(),
+        }))
+        .unwrap();
+    mentor
+        .execute(Command::ReviewMission(ReviewMission {
+            submission_id: item.reference_id.clone().unwrap(),
+            decision: ReviewDecision::Approved,
+            feedback: Some("Great".into()),
+        }))
+        .unwrap();
+    assert!(
+        mentor.work_queue(None, 50).unwrap().is_empty(),
+        "the review finished the item locally"
+    );
+    mentor
+        .execute(Command::RaiseFlag(RaiseFlag {
+            mentee_id: h.a.mentee.clone(),
+            severity: mentorsync_protocol::FlagSeverity::High,
+            reason: "Quiet for weeks".into(),
+            flag_id: None,
+        }))
+        .unwrap();
+    // The coordinator pauses and resumes another mentor twice, offline.
+    coord.pause_mentor(&h.a.mentor, "one", None).unwrap();
+    coord.resume_mentor(&h.a.mentor).unwrap();
+    coord.pause_mentor(&h.a.mentor, "two", None).unwrap();
+    assert_eq!(coord.pending_commands().unwrap().len(), 3);
+    let r = mentor.sync(|_| {}).await.unwrap();
+    assert_eq!(r.rejected, 0, "{:?}", mentor.rejected_commands().unwrap());
+    let r = coord.sync(|_| {}).await.unwrap();
+    assert_eq!(r.rejected, 0, "{:?}", coord.rejected_commands().unwrap());
+    mentee.sync(|_| {}).await.unwrap();
+    mentor.sync(|_| {}).await.unwrap();
+    let roster = coord.roster(&RosterFilter::default()).unwrap();
+    let mia = roster.iter().find(|i| i.mentor.id == h.a.mentor).unwrap();
+    assert_eq!(mia.mentor.status, MentorStatus::Paused);
+    assert_eq!(
+        mia.open_flags, 1,
+        "the mentor's flag reached the coordinator"
+    );
+    h.assert_mirrors_server(&coord, &h.a.id, "coordinator@a.test")
+        .await;
+    h.assert_mirrors_server(&mentor, &h.a.id, "mentor@a.test")
+        .await;
+    h.assert_mirrors_server(&mentee, &h.a.id, "mentee@a.test")
+        .await;
+}
+
+async fn refreshes_tokens_and_refuses_locally(h: &Harness) {
+    let c = h.client("coordinator@a.test").await;
+    c.sync(|_| {}).await.unwrap();
+    // Refusals that need no server.
+    match c.resume_mentor(&h.a.mentor) {
+        Err(CoreError::Rejected { code, .. }) => assert_eq!(code, "invalid_transition"),
+        other => panic!("{other:?}"),
+    }
+    match c.execute(mentorsync_protocol::Command::ReactivateMentor(
+        mentorsync_protocol::command::MentorRef {
+            mentor_id: h.a.mentor.clone(),
+        },
+    )) {
+        Err(CoreError::Rejected { code, reason }) => {
+            assert_eq!(code, "forbidden");
+            assert_eq!(reason, "a coordinator may not reactivate mentor");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(c.pending_commands().unwrap().is_empty());
+    // Twenty minutes later the access token is dead; the client refreshes by itself.
+    h.clock.advance(20 * 60 * 1000);
+    c.pause_mentor(&h.a.mentor, "x", None).unwrap();
+    c.sync(|_| {}).await.unwrap();
+    assert!(c.pending_commands().unwrap().is_empty());
+    // Two months offline: the refresh token has expired too; sign in again.
+    h.clock.advance(61 * 86_400_000);
+    assert!(matches!(
+        c.sync(|_| {}).await,
+        Err(CoreError::Unauthorized(_))
+    ));
+}
