@@ -47,6 +47,8 @@ pub struct SetStatus {
     pub last_success_at: Option<i64>,
     /// Pages of an unfinished round waiting on this device.
     pub staged_pages: i64,
+    /// The cursor of the last published round (opaque; for debugging).
+    pub cursor: Option<String>,
 }
 
 /// The sync state the app shows.
@@ -536,6 +538,7 @@ impl Client {
                 set: set.as_str().to_owned(),
                 last_success_at: s.last_success_at,
                 staged_pages: s.staged_pages,
+                cursor: s.cursor,
             });
         }
         Ok(SyncStatus {
@@ -598,7 +601,7 @@ impl Client {
             })
             .map(|p| p.mutation_id)
             .collect();
-        let scopes: Vec<String> = conn
+        let held: std::collections::HashSet<String> = conn
             .query_row(
                 "SELECT scopes FROM sync_state WHERE scopes IS NOT NULL LIMIT 1",
                 [],
@@ -621,16 +624,20 @@ impl Client {
         if !touched_by.is_empty() {
             out.push_str(&format!("pending commands on it: {touched_by:?}\n"));
         }
-        out.push_str(&format!(
-            "this device holds scopes: {}\n",
-            if scopes.is_empty() {
-                "(not synced yet)".into()
-            } else {
-                scopes.join(", ")
-            }
-        ));
-        if server.is_none() {
-            out.push_str("a row reaches this device when one of its scopes (mentor:…, mentee:…) is held here\n");
+        if held.is_empty() {
+            out.push_str("this device has not synced yet\n");
+        } else if let Some((_, scopes)) = &server {
+            let row: Vec<String> = serde_json::from_str(scopes).unwrap_or_default();
+            let through: Vec<&String> = row.iter().filter(|s| held.contains(*s)).collect();
+            out.push_str(&format!(
+                "held through {through:?} (this device holds {} scopes)\n",
+                held.len()
+            ));
+        } else {
+            out.push_str(&format!(
+                "a row reaches this device when one of its scopes (mentor:…, mentee:…) is among the {} held here\n",
+                held.len()
+            ));
         }
         Ok(out)
     }
