@@ -286,6 +286,51 @@ impl Client {
         }))
     }
 
+    /// Rewrites a session's shared notes to `text`. Works offline; when synced, the
+    /// server merges this device's edit with everyone else's, so no edit is lost.
+    pub fn edit_session_notes(&self, session_id: &str, text: &str) -> Result<i64> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let (session, _) = crate::rows::get_view::<mentorsync_protocol::model::Session>(
+            &self.inner.store.conn(),
+            Entity::Session,
+            session_id,
+        )?
+        .ok_or_else(|| CoreError::Rejected {
+            code: "not_found".into(),
+            reason: "session not found on this device".into(),
+        })?;
+        let stored = session
+            .notes_doc
+            .as_deref()
+            .map(|d| b64.decode(d))
+            .transpose()
+            .map_err(|e| CoreError::Storage(e.to_string()))?;
+        let mut notes = mentorsync_protocol::notes::Notes::load(stored.as_deref())
+            .map_err(|e| CoreError::Storage(e.to_string()))?;
+        let actor = uuid::Uuid::parse_str(&self.client_id()?)
+            .map_err(|e| CoreError::Storage(e.to_string()))?;
+        let changes = notes
+            .edit(actor.as_bytes(), text)
+            .map_err(|e| CoreError::Storage(e.to_string()))?;
+        self.execute(Command::EditSessionNotes(EditSessionNotes {
+            session_id: session_id.to_owned(),
+            changes: b64.encode(changes),
+        }))
+    }
+
+    /// A session's shared notes as this device shows them.
+    pub fn session_notes(&self, session_id: &str) -> Result<Option<String>> {
+        Ok(
+            crate::rows::get_view::<mentorsync_protocol::model::Session>(
+                &self.inner.store.conn(),
+                Entity::Session,
+                session_id,
+            )?
+            .map(|(s, _)| s.notes),
+        )
+    }
+
     /// Pushes the outbox, then brings every set up to date (roster first, then the work
     /// queue, then the rest, each published as soon as its round completes).
     pub async fn sync(&self, progress: impl Fn(SyncProgress)) -> Result<SyncReport> {

@@ -354,6 +354,8 @@ pub fn apply(conn: &Connection, me: &Me, now: i64, command: &mut Command) -> Res
                 scheduled_at: a.scheduled_at,
                 duration_minutes: a.duration_minutes,
                 meeting_link: a.meeting_link.clone(),
+                notes: String::new(),
+                notes_doc: None,
                 version: 0,
                 updated_at: now,
             };
@@ -367,6 +369,29 @@ pub fn apply(conn: &Connection, me: &Me, now: i64, command: &mut Command) -> Res
         }
         MarkNoShow(a) => {
             v.step(Entity::Session, &a.session_id, SessionAction::NoShow)?;
+        }
+        EditSessionNotes(a) => {
+            use base64::Engine;
+            let (mut s, version): (Session, i64) = v.load(Entity::Session, &a.session_id)?;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let invalid = |e: String| refuse("validation_failed", e);
+            let stored = s
+                .notes_doc
+                .as_deref()
+                .map(|d| b64.decode(d))
+                .transpose()
+                .map_err(|e| invalid(e.to_string()))?;
+            let mut notes = mentorsync_protocol::notes::Notes::load(stored.as_deref())
+                .map_err(|e| invalid(e.to_string()))?;
+            let changes = b64
+                .decode(a.changes.trim())
+                .map_err(|_| invalid("`changes` must be base64".into()))?;
+            notes.apply(&changes).map_err(|e| invalid(e.to_string()))?;
+            s.notes = notes.text();
+            s.notes_doc = Some(b64.encode(notes.save()));
+            s.updated_at = now;
+            let id = s.id.clone();
+            v.save(Entity::Session, &id, version, &s)?;
         }
         SubmitMission(a) => {
             let id = a.submission_id.get_or_insert_with(new_id).clone();

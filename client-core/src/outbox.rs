@@ -73,7 +73,9 @@ pub fn enqueue(conn: &mut Connection, me: &Me, now: i64, mut command: Command) -
     let target = command.target().map(|(e, id)| (e, id.to_owned()));
     let touched = optimistic::apply(&tx, me, now, &mut command)?;
     let mut expected: Option<i64> = None;
-    if let Some((entity, id)) = target.filter(|(_, id)| !id.is_empty()) {
+    // Notes merge: they never carry a version to be refused on.
+    let merges = matches!(command, Command::EditSessionNotes(_));
+    if let Some((entity, id)) = target.filter(|(_, id)| !id.is_empty() && !merges) {
         let earlier: Vec<String> = {
             let mut stmt = tx.prepare("SELECT touched FROM outbox")?;
             stmt.query_map([], |r| r.get(0))?

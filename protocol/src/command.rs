@@ -44,6 +44,7 @@ pub enum Command {
     CompleteSession(SessionRef),
     CancelSession(SessionRef),
     MarkNoShow(SessionRef),
+    EditSessionNotes(EditSessionNotes),
     SubmitMission(SubmitMission),
     ResubmitMission(ResubmitMission),
     ReviewMission(ReviewMission),
@@ -129,6 +130,15 @@ args!(
     session_id: String }
 );
 args!(
+    /// Merge edits into a session's shared notes.
+    EditSessionNotes {
+        /// The session id.
+        session_id: String,
+        /// Automerge changes (base64), made on top of the session's notes document.
+        changes: String,
+    }
+);
+args!(
     /// A mentee submits a mission.
     SubmitMission {
         /// Which mission (the programme's own reference).
@@ -204,6 +214,7 @@ impl Command {
             CompleteSession(_) => "complete_session",
             CancelSession(_) => "cancel_session",
             MarkNoShow(_) => "mark_no_show",
+            EditSessionNotes(_) => "edit_session_notes",
             SubmitMission(_) => "submit_mission",
             ResubmitMission(_) => "resubmit_mission",
             ReviewMission(_) => "review_mission",
@@ -229,7 +240,9 @@ impl Command {
             RequestPause(_) => &[Mentor],
             CancelPause(_) => &[Admin, Coordinator, Mentor],
             ScheduleSession(_) | CompleteSession(_) | CancelSession(_) | MarkNoShow(_)
-            | ReviewMission(_) | CancelWorkItem(_) | RaiseFlag(_) => &[Admin, Coordinator, Mentor],
+            | EditSessionNotes(_) | ReviewMission(_) | CancelWorkItem(_) | RaiseFlag(_) => {
+                &[Admin, Coordinator, Mentor]
+            }
             SubmitMission(_) | ResubmitMission(_) => &[Mentee],
             ClaimWorkItem(_) | CompleteWorkItem(_) => &[Mentor],
         }
@@ -252,6 +265,7 @@ impl Command {
             CompleteSession(a) | CancelSession(a) | MarkNoShow(a) => {
                 (Entity::Session, &a.session_id)
             }
+            EditSessionNotes(a) => (Entity::Session, &a.session_id),
             SubmitMission(_) => return None,
             ResubmitMission(a) => (Entity::Submission, &a.submission_id),
             ReviewMission(a) => (Entity::Submission, &a.submission_id),

@@ -5,6 +5,8 @@ pub mod command;
 pub mod error;
 pub mod machine;
 pub mod model;
+#[cfg(feature = "notes")]
+pub mod notes;
 pub mod role;
 pub mod status;
 pub mod sync;

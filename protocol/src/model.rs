@@ -139,6 +139,13 @@ row!(
         duration_minutes: i64,
         /// Video-call link.
         meeting_link: Option<String>,
+        /// Shared notes, merged from everyone's edits.
+        #[serde(default)]
+        notes: String,
+        /// The notes as an Automerge document (base64), so a device can merge its own
+        /// offline edits; absent until someone writes notes.
+        #[serde(default)]
+        notes_doc: Option<String>,
         /// Bumped on every change.
         version: i64,
         /// Epoch ms of the last change.

@@ -15,7 +15,8 @@ pub const PAUSE_COLUMNS: &str = "id, mentor_id, status, reason, starts_at, ends_
 pub const ASSIGNMENT_COLUMNS: &str =
     "id, mentor_id, mentee_id, status, started_at, ended_at, version, updated_at";
 /// Columns of a session.
-pub const SESSION_COLUMNS: &str = "id, mentor_id, mentee_id, status, scheduled_at, duration_minutes, meeting_link, version, updated_at";
+pub const SESSION_COLUMNS: &str = "id, mentor_id, mentee_id, status, scheduled_at, duration_minutes, meeting_link, \
+     notes, notes_doc, version, updated_at";
 /// Columns of a submission.
 pub const SUBMISSION_COLUMNS: &str = "id, mentee_id, mentor_id, mission_ref, title, content, status, submitted_at, \
      reviewed_at, reviewed_by, feedback, version, updated_at";
@@ -105,6 +106,10 @@ impl FromDb for Session {
             scheduled_at: r.get("scheduled_at")?,
             duration_minutes: r.get("duration_minutes")?,
             meeting_link: r.get("meeting_link")?,
+            notes: r.get("notes")?,
+            notes_doc: r
+                .get::<Option<Vec<u8>>>("notes_doc")?
+                .map(|d| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, d)),
             version: r.get("version")?,
             updated_at: r.get("updated_at")?,
         })

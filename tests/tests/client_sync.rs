@@ -16,7 +16,87 @@ both_backends!(
     busy_day_converges,
     refreshes_tokens_and_refuses_locally,
     a_running_client_follows_pokes,
+    offline_notes_edits_merge,
 );
+
+async fn offline_notes_edits_merge(h: &Harness) {
+    use mentorsync_protocol::command::*;
+    let mentor = h.client("mentor@a.test").await;
+    let coord = h.client("coordinator@a.test").await;
+    mentor.sync(|_| {}).await.unwrap();
+    mentor
+        .execute(Command::ScheduleSession(ScheduleSession {
+            mentee_id: h.a.mentee.clone(),
+            mentor_id: None,
+            scheduled_at: mentorsync_tests::T0 + 86_400_000,
+            duration_minutes: 45,
+            meeting_link: None,
+            session_id: None,
+        }))
+        .unwrap();
+    mentor.sync(|_| {}).await.unwrap();
+    coord.sync(|_| {}).await.unwrap();
+    let session = mentor.sessions_between(0, i64::MAX).unwrap()[0].id.clone();
+    assert_eq!(coord.session_notes(&session).unwrap().as_deref(), Some(""));
+
+    // Both write notes offline, at the same time.
+    mentor
+        .edit_session_notes(&session, "Goals: ship the portfolio.")
+        .unwrap();
+    coord
+        .edit_session_notes(&session, "Next check-in: Friday.")
+        .unwrap();
+    assert_eq!(
+        mentor.session_notes(&session).unwrap().as_deref(),
+        Some("Goals: ship the portfolio.")
+    );
+    mentor.sync(|_| {}).await.unwrap();
+    coord.sync(|_| {}).await.unwrap();
+    mentor.sync(|_| {}).await.unwrap();
+
+    let server = h.server_row(&h.a.id, "session", &session).await.unwrap()["notes"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        server.contains("Goals: ship the portfolio.") && server.contains("Next check-in: Friday."),
+        "{server}"
+    );
+    assert_eq!(
+        mentor.session_notes(&session).unwrap().as_deref(),
+        Some(server.as_str())
+    );
+    assert_eq!(
+        coord.session_notes(&session).unwrap().as_deref(),
+        Some(server.as_str())
+    );
+    assert!(
+        mentor.rejected_commands().unwrap().is_empty()
+            && coord.rejected_commands().unwrap().is_empty()
+    );
+
+    // Editing the merged text keeps converging.
+    let edited = server.replace("Friday", "Monday");
+    coord.edit_session_notes(&session, &edited).unwrap();
+    mentor
+        .edit_session_notes(&session, &format!("{server} Bring the CV."))
+        .unwrap();
+    coord.sync(|_| {}).await.unwrap();
+    mentor.sync(|_| {}).await.unwrap();
+    coord.sync(|_| {}).await.unwrap();
+    let server = h.server_row(&h.a.id, "session", &session).await.unwrap()["notes"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        server.contains("Monday") && server.contains("Bring the CV.") && !server.contains("Friday"),
+        "{server}"
+    );
+    h.assert_mirrors_server(&mentor, &h.a.id, "mentor@a.test")
+        .await;
+    h.assert_mirrors_server(&coord, &h.a.id, "coordinator@a.test")
+        .await;
+}
 
 async fn a_running_client_follows_pokes(h: &Harness) {
     let coord = h.client("coordinator@a.test").await;

@@ -510,3 +510,30 @@ pub async fn flag_step(
     };
     run(&s, &caller, command, b.expected_version).await
 }
+
+/// Edits to a session's shared notes.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotesBody {
+    /// Automerge changes (base64) made on top of the session's `notes_doc`.
+    pub changes: String,
+}
+
+/// Merges edits into a session's shared notes (the session's mentor, their coordinator,
+/// admins). Concurrent edits all survive; there is no version check.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/notes", tag = "sessions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "session id")), request_body = NotesBody,
+    responses((status = 200, body = Applied), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn edit_session_notes(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(b): Json<NotesBody>,
+) -> Result<Json<Applied>, ApiError> {
+    let args = EditSessionNotes {
+        session_id: id.to_string(),
+        changes: b.changes,
+    };
+    run(&s, &caller, Command::EditSessionNotes(args), None).await
+}

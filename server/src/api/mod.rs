@@ -54,6 +54,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/mentor/sessions", post(commands::schedule_session))
         .route(
+            "/api/v1/sessions/{id}/notes",
+            post(commands::edit_session_notes),
+        )
+        .route(
             "/api/v1/sessions/{id}/{action}",
             post(commands::session_outcome),
         )

@@ -34,7 +34,7 @@ impl Modify for BearerAuth {
         reads::get_mentor, reads::get_roster, reads::get_work_queue, reads::get_cockpit,
         commands::pause_mentor, commands::request_pause, commands::mentor_transition, commands::pause_decision,
         commands::assign_mentee, commands::end_assignment,
-        commands::schedule_session, commands::session_outcome,
+        commands::schedule_session, commands::session_outcome, commands::edit_session_notes,
         commands::submit_mission, commands::resubmit_mission, commands::review_mission,
         commands::work_item_step, commands::raise_flag, commands::flag_step,
         sync::pull, sync::push, sync::events,

@@ -89,4 +89,11 @@ macro_rules! scalar {
         fn from_db(row: &DbRow) -> Result<Self, sqlx::Error> { row.first() }
     })* };
 }
-scalar!(i64, String, bool, Option<i64>, Option<String>);
+scalar!(
+    i64,
+    String,
+    bool,
+    Option<i64>,
+    Option<String>,
+    Option<Vec<u8>>
+);

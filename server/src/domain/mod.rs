@@ -64,6 +64,7 @@ pub async fn execute(
             session::finish(&mut ctx, &a.session_id, session::Outcome::Cancel).await?
         }
         MarkNoShow(a) => session::finish(&mut ctx, &a.session_id, session::Outcome::NoShow).await?,
+        EditSessionNotes(a) => session::edit_notes(&mut ctx, a).await?,
         SubmitMission(a) => submission::submit(&mut ctx, a).await?,
         ResubmitMission(a) => submission::resubmit(&mut ctx, a).await?,
         ReviewMission(a) => submission::review(&mut ctx, a).await?,

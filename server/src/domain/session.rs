@@ -3,7 +3,7 @@
 use super::access::{mentors, require_manages_mentor, require_mentor_or_manager};
 use super::{Ctx, DomainError, validate};
 use crate::db::q;
-use mentorsync_protocol::command::{Entity, ScheduleSession};
+use mentorsync_protocol::command::{EditSessionNotes, Entity, ScheduleSession};
 use mentorsync_protocol::machine::{SessionAction, transition};
 use mentorsync_protocol::model::{Mentor, Session};
 use mentorsync_protocol::{MentorStatus, Role};
@@ -115,6 +115,68 @@ pub async fn finish(
         verb,
         Some(s.status.as_str()),
         next.as_str(),
+        s.version + 1,
+        None,
+    )
+    .await?;
+    Ok((Entity::Session, s.id))
+}
+
+/// Merges edits into a session's shared notes. No version check: notes merge (every
+/// edit survives); only statuses are decided by the server.
+pub async fn edit_notes(ctx: &mut Ctx<'_>, a: &EditSessionNotes) -> Result<Primary, DomainError> {
+    use base64::Engine;
+    let changes = base64::engine::general_purpose::STANDARD
+        .decode(a.changes.trim())
+        .map_err(|_| DomainError::Invalid("`changes` must be base64".into()))?;
+    if changes.len() > 64 * 1024 {
+        return Err(DomainError::Invalid(
+            "`changes` must be at most 64 KiB".into(),
+        ));
+    }
+    let s: Session = ctx.load(Entity::Session, &a.session_id, true).await?;
+    if ctx.actor.role() == Some(Role::Mentor) {
+        if !ctx.actor.is(&s.mentor_id) {
+            return Err(DomainError::Forbidden(
+                "this is another mentor's session".into(),
+            ));
+        }
+    } else {
+        require_manages_mentor(ctx, &s.mentor_id).await?;
+    }
+    let stored: Option<Vec<u8>> = ctx
+        .tx
+        .fetch_one(q("SELECT notes_doc FROM sessions WHERE id = $1").bind(s.id.as_str()))
+        .await?;
+    let mut notes = mentorsync_protocol::notes::Notes::load(stored.as_deref())
+        .map_err(|e| DomainError::Invalid(e.to_string()))?;
+    notes
+        .apply(&changes)
+        .map_err(|e| DomainError::Invalid(e.to_string()))?;
+    let text = notes.text();
+    if text.chars().count() > 20_000 {
+        return Err(DomainError::Invalid(
+            "notes must be at most 20,000 characters".into(),
+        ));
+    }
+    ctx.versioned_update(
+        Entity::Session,
+        &s.id,
+        q("UPDATE sessions SET notes = $1, notes_doc = $2, version = version + 1, updated_at = $3 \
+           WHERE id = $4 AND version = $5")
+        .bind(text)
+        .bind(notes.save())
+        .bind(ctx.now)
+        .bind(s.id.as_str())
+        .bind(s.version),
+    )
+    .await?;
+    ctx.audit(
+        Entity::Session,
+        &s.id,
+        "edit_notes",
+        Some(s.status.as_str()),
+        s.status.as_str(),
         s.version + 1,
         None,
     )
