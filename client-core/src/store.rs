@@ -7,7 +7,10 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 /// Schema steps, in order; step N brings the database to `user_version` N.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_cache.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_cache.sql"),
+    include_str!("../migrations/0002_session_time_index.sql"),
+];
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

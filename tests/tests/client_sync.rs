@@ -17,7 +17,56 @@ both_backends!(
     refreshes_tokens_and_refuses_locally,
     a_running_client_follows_pokes,
     offline_notes_edits_merge,
+    a_reassigned_mentee_moves_between_devices,
 );
+
+async fn a_reassigned_mentee_moves_between_devices(h: &Harness) {
+    use mentorsync_protocol::command::*;
+    let old = h.client("mentor@a.test").await;
+    let new = h.client("mentor2@a.test").await;
+    let admin = h.client("admin@a.test").await;
+    for c in [&old, &new, &admin] {
+        c.sync(|_| {}).await.unwrap();
+    }
+    assert!(old.cockpit(&h.a.mentee).unwrap().is_some());
+    assert!(new.cockpit(&h.a.mentee).unwrap().is_none());
+    let assignment = old
+        .cockpit(&h.a.mentee)
+        .unwrap()
+        .unwrap()
+        .assignment
+        .unwrap()
+        .id;
+    admin
+        .execute(Command::EndAssignment(AssignmentRef {
+            assignment_id: assignment,
+        }))
+        .unwrap();
+    admin
+        .execute(Command::AssignMentee(AssignMentee {
+            mentor_id: h.a.other_mentor.clone(),
+            mentee_id: h.a.mentee.clone(),
+            assignment_id: None,
+        }))
+        .unwrap();
+    admin.sync(|_| {}).await.unwrap();
+    assert!(admin.rejected_commands().unwrap().is_empty());
+    old.sync(|_| {}).await.unwrap();
+    new.sync(|_| {}).await.unwrap();
+    assert!(
+        old.cockpit(&h.a.mentee).unwrap().is_none(),
+        "the mentee left the old mentor's device"
+    );
+    let cockpit = new
+        .cockpit(&h.a.mentee)
+        .unwrap()
+        .expect("the mentee arrived on the new mentor's device");
+    assert_eq!(cockpit.assignment.unwrap().mentor_id, h.a.other_mentor);
+    h.assert_mirrors_server(&old, &h.a.id, "mentor@a.test")
+        .await;
+    h.assert_mirrors_server(&new, &h.a.id, "mentor2@a.test")
+        .await;
+}
 
 async fn offline_notes_edits_merge(h: &Harness) {
     use mentorsync_protocol::command::*;
