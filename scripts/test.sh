@@ -19,3 +19,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace --locked
+
+echo "== bindings (generated Kotlin, Swift, Python; tests from Python and Kotlin)"
+./scripts/bindings.sh test
