@@ -65,6 +65,19 @@ pub async fn schedule(ctx: &mut Ctx<'_>, a: &ScheduleSession) -> Result<Primary,
     Ok((Entity::Session, id))
 }
 
+/// The session's mentor, their coordinator, admins and the scheduler may act on it.
+async fn require_session_access(ctx: &mut Ctx<'_>, s: &Session) -> Result<(), DomainError> {
+    if ctx.actor.role() == Some(Role::Mentor) {
+        if ctx.actor.is(&s.mentor_id) {
+            return Ok(());
+        }
+        return Err(DomainError::Forbidden(
+            "this is another mentor's session".into(),
+        ));
+    }
+    require_manages_mentor(ctx, &s.mentor_id).await
+}
+
 /// How a scheduled session ended.
 #[derive(Debug, Clone, Copy)]
 pub enum Outcome {
@@ -83,15 +96,7 @@ pub async fn finish(
     outcome: Outcome,
 ) -> Result<Primary, DomainError> {
     let s: Session = ctx.load(Entity::Session, session_id, true).await?;
-    if ctx.actor.role() == Some(Role::Mentor) {
-        if !ctx.actor.is(&s.mentor_id) {
-            return Err(DomainError::Forbidden(
-                "this is another mentor's session".into(),
-            ));
-        }
-    } else {
-        require_manages_mentor(ctx, &s.mentor_id).await?;
-    }
+    require_session_access(ctx, &s).await?;
     ctx.check_version(Entity::Session, &s.id, s.version).await?;
     let (action, verb) = match outcome {
         Outcome::Complete => (SessionAction::Complete, "complete"),
@@ -135,15 +140,7 @@ pub async fn edit_notes(ctx: &mut Ctx<'_>, a: &EditSessionNotes) -> Result<Prima
         ));
     }
     let s: Session = ctx.load(Entity::Session, &a.session_id, true).await?;
-    if ctx.actor.role() == Some(Role::Mentor) {
-        if !ctx.actor.is(&s.mentor_id) {
-            return Err(DomainError::Forbidden(
-                "this is another mentor's session".into(),
-            ));
-        }
-    } else {
-        require_manages_mentor(ctx, &s.mentor_id).await?;
-    }
+    require_session_access(ctx, &s).await?;
     let stored: Option<Vec<u8>> = ctx
         .tx
         .fetch_one(q("SELECT notes_doc FROM sessions WHERE id = $1").bind(s.id.as_str()))

@@ -12,21 +12,13 @@ use mentorsync_protocol::sync::Poke;
 use std::convert::Infallible;
 use tokio::sync::broadcast::{self, error::RecvError};
 
-const CHANGE_LOG: crate::rows::ScopeExprs = crate::rows::ScopeExprs {
-    table: "change_log t",
-    key: "t.position",
-    mentor: Some("t.mentor_id"),
-    mentee: Some("t.mentee_id"),
-    coordinator: Some("t.coordinator_id"),
-};
-
 /// The newest change-log position the viewer can see.
 pub async fn newest_visible(state: &AppState, v: &Viewer) -> Result<(i64, ScopeSet), sqlx::Error> {
     let mut tx = state.db.read().await?;
     let scopes = scope::current(&mut tx, v).await?;
     let mut buf = SqlBuf::default();
     let chapter = buf.arg(v.chapter_id.as_str());
-    let pred = scope::predicate(v, &CHANGE_LOG, &mut buf);
+    let pred = scope::predicate(v, &scope::CHANGE_LOG, &mut buf);
     buf.push(&format!(
         "SELECT t.position FROM change_log t WHERE t.chapter_id = {chapter} AND {pred} ORDER BY t.position DESC LIMIT 1"
     ));

@@ -13,7 +13,7 @@ use super::client::{self, ClientState};
 use super::cursor::{Cursor, Snapshot};
 use super::scope::{self, ScopeSet, SqlBuf, Viewer};
 use crate::db::{Db, DbRow, FromDb, Tx, q};
-use crate::rows::{self, ScopeExprs};
+use crate::rows;
 use mentorsync_protocol::command::Entity;
 use mentorsync_protocol::sync::{
     Change, ChangeOp, PullResponse, SYNCED_ENTITIES, ScopeChange, SyncSet,
@@ -189,14 +189,6 @@ impl FromDb for Entry {
     }
 }
 
-const CHANGE_LOG: ScopeExprs = ScopeExprs {
-    table: "change_log t",
-    key: "t.position",
-    mentor: Some("t.mentor_id"),
-    mentee: Some("t.mentee_id"),
-    coordinator: Some("t.coordinator_id"),
-};
-
 /// Fills one page: snapshot rows first (while a snapshot is in progress), then log entries
 /// up to the target. Advances `cur`.
 #[allow(clippy::too_many_arguments)]
@@ -252,7 +244,7 @@ async fn page(
         let mut buf = SqlBuf::default();
         let chapter = buf.arg(v.chapter_id.as_str());
         let (after, upto) = (buf.arg(cur.p), buf.arg(target));
-        let pred = scope::predicate(v, &CHANGE_LOG, &mut buf);
+        let pred = scope::predicate(v, &scope::CHANGE_LOG, &mut buf);
         let kinds: Vec<String> = entities.iter().map(|e| buf.arg(e.as_str())).collect();
         let lim = buf.arg(room as i64);
         buf.push(&format!(
@@ -316,24 +308,21 @@ async fn resolve(
                         row: Some(row),
                     }
                 } else {
-                    Change {
-                        entity,
-                        id,
-                        op: ChangeOp::Remove,
-                        version: None,
-                        scopes: Vec::new(),
-                        row: None,
-                    }
+                    removal(entity, id)
                 }
             }
-            None => Change {
-                entity,
-                id,
-                op: ChangeOp::Remove,
-                version: None,
-                scopes: Vec::new(),
-                row: None,
-            },
+            None => removal(entity, id),
         })
         .collect())
+}
+
+fn removal(entity: Entity, id: String) -> Change {
+    Change {
+        entity,
+        id,
+        op: ChangeOp::Remove,
+        version: None,
+        scopes: Vec::new(),
+        row: None,
+    }
 }

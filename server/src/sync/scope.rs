@@ -11,6 +11,15 @@ use mentorsync_protocol::Role;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
+/// The scope columns of the change log itself (aliased `t`).
+pub const CHANGE_LOG: ScopeExprs = ScopeExprs {
+    table: "change_log t",
+    key: "t.position",
+    mentor: Some("t.mentor_id"),
+    mentee: Some("t.mentee_id"),
+    coordinator: Some("t.coordinator_id"),
+};
+
 /// The caller of a sync endpoint.
 #[derive(Debug, Clone)]
 pub struct Viewer {
