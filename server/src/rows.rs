@@ -281,10 +281,10 @@ pub async fn load_many_json(
         return Ok(Vec::new());
     }
     let (select, key, chapter) = select_from(entity);
-    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let params: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
     let mut query = q(format!(
         "{select} WHERE {chapter} = $1 AND {key} IN ({})",
-        placeholders.join(", ")
+        params.join(", ")
     ))
     .bind(chapter_id);
     for id in ids {

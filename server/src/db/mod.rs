@@ -1,6 +1,6 @@
 //! The database behind one small API, on SQLite (embedded default) or PostgreSQL.
 //!
-//! Domain code is written once against [`Tx`] with portable SQL (`$1` placeholders, which
+//! Domain code is written once against [`Tx`] with portable SQL (`$1` positional parameters, which
 //! both drivers bind by position; BIGINT epoch-ms times; TEXT ids and JSON). What differs
 //! between the backends lives here and nowhere else: how a write transaction starts
 //! (`BEGIN IMMEDIATE` on SQLite so writers queue instead of failing on upgrade), row locks

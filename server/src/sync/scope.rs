@@ -109,7 +109,7 @@ pub struct SqlBuf {
 }
 
 impl SqlBuf {
-    /// Adds an argument and returns its placeholder.
+    /// Adds an argument and returns the `$N` that refers to it.
     pub fn arg(&mut self, a: impl Into<Arg>) -> String {
         self.args.push(a.into());
         format!("${}", self.args.len())
