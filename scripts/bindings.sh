@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 out=build/bindings
 
 cargo build -q -p mentorsync-ffi -p mentorsync-server
-lib=target/debug/libmentorsync_ffi.so
-[ -f "$lib" ] || lib=target/debug/libmentorsync_ffi.dylib
+target=${CARGO_TARGET_DIR:-target}
+lib=$target/debug/libmentorsync_ffi.so
+[ -f "$lib" ] || lib=$target/debug/libmentorsync_ffi.dylib
 rm -rf "$out"
 for lang in kotlin swift python; do
   cargo run -q -p mentorsync-ffi --bin uniffi-bindgen -- generate --library "$lib" --language "$lang" --out-dir "$out/$lang" --no-format
@@ -24,8 +25,8 @@ done
 echo "Swift bindings generated (no Swift compiler on these machines; see docs/mobile.md)"
 
 [ "${1:-}" = "test" ] || exit 0
-export MENTORSYNC_SERVER_BIN="$PWD/target/debug/mentorsync-server"
-export MENTORSYNC_FFI_LIB="$PWD/$lib"
+export MENTORSYNC_SERVER_BIN="$(cd "$target/debug" && pwd)/mentorsync-server"
+export MENTORSYNC_FFI_LIB="$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")"
 
 echo "== Python binding tests"
 if python3 -c 'import pytest' 2>/dev/null; then
