@@ -25,6 +25,8 @@ pub struct Settings {
     pub page_size_default: u32,
     /// Largest page size a caller may ask for.
     pub page_size_max: u32,
+    /// Open event streams one user may hold on one server instance.
+    pub event_streams_per_user: usize,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             page_size_default: 50,
             page_size_max: 200,
+            event_streams_per_user: 5,
         }
     }
 }
@@ -53,6 +56,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Cancelled on shutdown; long-lived responses (event streams) end when it fires.
     pub shutdown: CancellationToken,
+    /// Open event streams per user on this instance.
+    pub streams: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
 }
 
 impl AppState {
@@ -66,6 +71,7 @@ impl AppState {
             clock,
             settings: Arc::new(settings),
             shutdown,
+            streams: Default::default(),
         }
     }
 

@@ -22,7 +22,60 @@ both_backends!(
     compression_and_protocol_versions,
     events_poke_on_visible_changes,
     sets_partition_the_sync,
+    event_streams_are_limited_per_user,
 );
+
+async fn event_streams_are_limited_per_user(app: &TestApp) {
+    let a = &app.a;
+    let open = |token: String| {
+        let url = format!("{}/api/v1/sync/events?protocol=1", app.base);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let max = app.state.settings.event_streams_per_user;
+    let mut streams = Vec::new();
+    for _ in 0..max {
+        let r = open(a.coordinator.token.clone()).await;
+        assert_eq!(r.status(), 200);
+        streams.push(r);
+    }
+    let refused = open(a.coordinator.token.clone()).await;
+    assert_eq!(refused.status(), 429);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_requests");
+    assert_eq!(
+        open(a.mentor.token.clone()).await.status(),
+        200,
+        "other users are not affected"
+    );
+
+    // Closing a stream frees its slot (a change makes the server notice the closed connection).
+    drop(streams.pop());
+    app.post(
+        &a.coordinator.token,
+        &format!("/api/v1/mentors/{}/pause", a.mentor.id),
+        json!({"reason": "x"}),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = open(a.coordinator.token.clone()).await;
+        if r.status() == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slot was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
 async fn sets_partition_the_sync(app: &TestApp) {
     let a = &app.a;

@@ -131,7 +131,15 @@ pub async fn events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
-    let stream = events::follow(s.clone(), viewer(&caller), last_event_id).await?;
+    let max = s.settings.event_streams_per_user;
+    let slot = events::StreamSlot::take(&s, &caller.user_id, max).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            mentorsync_protocol::ErrorCode::TOO_MANY_REQUESTS,
+            format!("at most {max} open event streams per user; close one first"),
+        )
+    })?;
+    let stream = events::follow(s.clone(), viewer(&caller), last_event_id, slot).await?;
     Ok(Sse::new(stream)
         .keep_alive(
             KeepAlive::new()

@@ -35,7 +35,42 @@ fn poke(position: i64) -> Event {
         .unwrap_or_else(|_| Event::default().event("poke").id(position.to_string()))
 }
 
+/// One of a user's open event streams; dropping it (the stream ends) frees the slot.
+pub struct StreamSlot {
+    streams: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    user_id: String,
+}
+
+impl StreamSlot {
+    /// Takes a slot for `user_id`, or `None` when they already hold `max` streams here.
+    pub fn take(state: &AppState, user_id: &str, max: usize) -> Option<StreamSlot> {
+        let mut open = state.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(user_id.to_owned()).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            streams: state.streams.clone(),
+            user_id: user_id.to_owned(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.user_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
+}
+
 struct Follow {
+    _slot: StreamSlot,
     state: AppState,
     viewer: Viewer,
     notices: broadcast::Receiver<Notice>,
@@ -49,6 +84,7 @@ pub async fn follow(
     state: AppState,
     viewer: Viewer,
     last_event_id: Option<i64>,
+    slot: StreamSlot,
 ) -> Result<impl Stream<Item = Result<Event, Infallible>>, sqlx::Error> {
     // Subscribe before reading the newest position, so nothing commits unseen in between.
     let notices = state.db.subscribe();
@@ -56,6 +92,7 @@ pub async fn follow(
     let seen = last_event_id.unwrap_or(-1);
     let first = (newest > seen).then_some(newest);
     let start = Follow {
+        _slot: slot,
         state,
         viewer,
         notices,
