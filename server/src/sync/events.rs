@@ -27,6 +27,14 @@ pub async fn newest_visible(state: &AppState, v: &Viewer) -> Result<(i64, ScopeS
     Ok((newest.unwrap_or(0), scopes))
 }
 
+/// The viewer's scope set now (what a poke needs refreshed; the position came with it).
+async fn current_scopes(state: &AppState, v: &Viewer) -> Result<ScopeSet, sqlx::Error> {
+    let mut tx = state.db.read().await?;
+    let scopes = scope::current(&mut tx, v).await?;
+    tx.rollback().await?;
+    Ok(scopes)
+}
+
 fn poke(position: i64) -> Event {
     Event::default()
         .event("poke")
@@ -127,7 +135,7 @@ pub async fn follow(
                 Err(RecvError::Closed) => return None,
             };
             // A visible change may have changed what the viewer can see (a new mentee).
-            if let Ok((_, scopes)) = newest_visible(&f.state, &f.viewer).await {
+            if let Ok(scopes) = current_scopes(&f.state, &f.viewer).await {
                 f.scopes = scopes;
             }
             if position > f.last_sent {
