@@ -12,7 +12,7 @@ string_enum!(
         Mentor = "mentor", Mentee = "mentee", Pause = "pause",
         MenteeAssignment = "mentee_assignment", CoordinatorAssignment = "coordinator_assignment",
         Session = "session", Submission = "submission", WorkItem = "work_item", Flag = "flag",
-        Cohort = "cohort",
+        Cohort = "cohort", Dashboard = "dashboard",
     }
 );
 

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod command;
+pub mod dashboard;
 pub mod error;
 pub mod machine;
 pub mod model;

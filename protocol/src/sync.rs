@@ -13,7 +13,8 @@ pub const PROTOCOL_HEADER: &str = "x-mentorsync-protocol";
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncSet {
-    /// Mentors, pauses, coordinator and mentee assignments, flags: the roster screen.
+    /// Mentors, pauses, coordinator and mentee assignments, flags and dashboards: the
+    /// first screen of every role.
     Roster,
     /// Work items and the submissions they are about: the work-queue screen.
     Queue,
@@ -34,6 +35,7 @@ impl SyncSet {
                 Entity::Pause,
                 Entity::MenteeAssignment,
                 Entity::Flag,
+                Entity::Dashboard,
             ],
             SyncSet::Queue => &[Entity::Submission, Entity::WorkItem],
             SyncSet::Rest => &[Entity::Mentee, Entity::Session],
@@ -61,10 +63,11 @@ pub const SYNCED_ENTITIES: &[Entity] = &[
     Entity::Submission,
     Entity::WorkItem,
     Entity::Flag,
+    Entity::Dashboard,
 ];
 
 /// The scope keys of a row from its wire JSON: `chapter:…` always, then `mentor:…`,
-/// `mentee:…`, `coordinator:…` from its own columns. A client holds a row while one of
+/// `mentee:…`, `coordinator:…`, `cohort:…` from its own columns. A client holds a row while one of
 /// them is in its scope set. The server decides visibility with the same rule.
 pub fn row_scopes(entity: Entity, row: &serde_json::Value, chapter_id: &str) -> Vec<String> {
     let mut keys = vec![format!("chapter:{chapter_id}")];
@@ -81,6 +84,11 @@ pub fn row_scopes(entity: Entity, row: &serde_json::Value, chapter_id: &str) -> 
             add("coordinator", "coordinator_id");
         }
         Entity::Cohort => {}
+        Entity::Dashboard => {
+            add("mentor", "mentor_id");
+            add("coordinator", "coordinator_id");
+            add("cohort", "cohort_id");
+        }
         _ => {
             add("mentor", "mentor_id");
             add("mentee", "mentee_id");

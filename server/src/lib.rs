@@ -3,9 +3,12 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod dashboard;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod jobs;
+pub mod notify;
 pub mod read;
 pub mod rows;
 pub mod seed;

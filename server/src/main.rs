@@ -1,9 +1,12 @@
-//! `mentorsync-server`: serve, migrate, seed, print the OpenAPI document.
+//! `mentorsync-server`: serve, migrate, seed, run a job, print the OpenAPI document.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use mentorsync_server::clock::SystemClock;
+use mentorsync_server::clock::{Clock, SystemClock};
+use mentorsync_server::jobs::Scheduler;
+use mentorsync_server::notify::webhook::WebhookChannel;
+use mentorsync_server::notify::{Channel, Dispatcher, RecordingChannel};
 use mentorsync_server::db::{ConnectOptions, Db};
 use mentorsync_server::seed::{self, DemoSize};
 use mentorsync_server::telemetry::{self, LogFormat};
@@ -50,6 +53,16 @@ enum Command {
             default_value_t = 30
         )]
         changelog_retention_days: u64,
+        /// Seconds between scheduler ticks (jobs and notification dispatch); 0 turns the
+        /// scheduler off on this instance.
+        #[arg(long, env = "MENTORSYNC_SCHEDULER_TICK_SECONDS", default_value_t = 15)]
+        scheduler_tick_seconds: u64,
+        /// Also deliver notifications by POSTing them to this URL.
+        #[arg(long, env = "MENTORSYNC_WEBHOOK_URL", requires = "webhook_secret")]
+        webhook_url: Option<String>,
+        /// Shared secret that signs webhook bodies (HMAC-SHA256).
+        #[arg(long, env = "MENTORSYNC_WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: Option<String>,
         /// Demo size (with --seed-demo).
         #[command(flatten)]
         size: DemoSize,
@@ -64,6 +77,11 @@ enum Command {
         /// Demo size.
         #[command(flatten)]
         size: DemoSize,
+    },
+    /// Run one scheduled job now, whatever its schedule, and print what it did.
+    RunJob {
+        /// pauses, certifications, overdue, matching, capacity, reconciliation or dashboards.
+        job: String,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -152,11 +170,24 @@ async fn main() -> anyhow::Result<()> {
             seed_demo(&db, size).await?;
             db.close().await;
         }
+        Command::RunJob { job } => {
+            let Some(job) = mentorsync_server::jobs::Job::by_name(job) else {
+                anyhow::bail!("no job named {job:?}; see --help");
+            };
+            let db = open(&url).await?;
+            let now = SystemClock.now_ms();
+            let report = mentorsync_server::jobs::scheduler::run(&db, job, now).await?;
+            println!("{}: {report}", job.name());
+            db.close().await;
+        }
         Command::Serve {
             bind,
             seed_demo: seed,
             size,
             changelog_retention_days,
+            scheduler_tick_seconds,
+            webhook_url,
+            webhook_secret,
         } => {
             let db = open(&url).await?;
             if *seed {
@@ -171,6 +202,14 @@ async fn main() -> anyhow::Result<()> {
                 state.clone(),
                 std::time::Duration::from_secs(changelog_retention_days * 86_400),
             );
+            if *scheduler_tick_seconds > 0 {
+                let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(RecordingChannel::default())];
+                if let (Some(url), Some(secret)) = (webhook_url, webhook_secret) {
+                    channels.push(Arc::new(WebhookChannel::new(url.clone(), secret.clone())?));
+                }
+                Scheduler::new(&state, Dispatcher::new(channels))
+                    .spawn(std::time::Duration::from_secs(*scheduler_tick_seconds));
+            }
             let shutdown = state.shutdown.clone();
             tokio::spawn(async move {
                 mentorsync_server::serve::termination_signal().await;

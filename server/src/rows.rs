@@ -4,6 +4,7 @@
 
 use crate::db::{DbRow, FromDb, Q, Tx, q};
 use mentorsync_protocol::command::Entity;
+use mentorsync_protocol::dashboard::Dashboard;
 use mentorsync_protocol::model::*;
 
 /// Columns of a mentor (profile joined with user), aliased `m` and `u`.
@@ -31,6 +32,9 @@ pub const COORDINATOR_ASSIGNMENT_COLUMNS: &str =
     "id, coordinator_id, mentor_id, status, version, updated_at";
 /// Columns of a cohort.
 pub const COHORT_COLUMNS: &str = "id, name, starts_at, ends_at, seats, version, updated_at";
+/// Columns of a dashboard row.
+pub const DASHBOARD_COLUMNS: &str = "id, kind, subject_id, mentor_id, coordinator_id, cohort_id, figures, \
+     computed_at, version, updated_at";
 /// Columns of a mentee (profile joined with user), aliased `p` and `u`.
 pub const MENTEE_COLUMNS: &str =
     "p.user_id AS id, u.display_name, p.cohort_id, p.interests, p.version, p.updated_at";
@@ -200,6 +204,23 @@ impl FromDb for Cohort {
     }
 }
 
+impl FromDb for Dashboard {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(Dashboard {
+            id: r.get("id")?,
+            kind: r.parse("kind")?,
+            subject_id: r.get("subject_id")?,
+            mentor_id: r.get("mentor_id")?,
+            coordinator_id: r.get("coordinator_id")?,
+            cohort_id: r.get("cohort_id")?,
+            figures: r.json("figures")?,
+            computed_at: r.get("computed_at")?,
+            version: r.get("version")?,
+            updated_at: r.get("updated_at")?,
+        })
+    }
+}
+
 impl FromDb for Flag {
     fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
         Ok(Flag {
@@ -245,6 +266,7 @@ fn select_from(entity: Entity) -> (String, &'static str, &'static str) {
             plain(COORDINATOR_ASSIGNMENT_COLUMNS, "coordinator_assignments")
         }
         Entity::Cohort => plain(COHORT_COLUMNS, "cohorts"),
+        Entity::Dashboard => plain(DASHBOARD_COLUMNS, "dashboards"),
     }
 }
 
@@ -307,6 +329,7 @@ pub async fn load_many_json(
         Entity::Submission => fetch::<Submission>(tx, query).await?,
         Entity::Flag => fetch::<Flag>(tx, query).await?,
         Entity::Cohort => fetch::<Cohort>(tx, query).await?,
+        Entity::Dashboard => fetch::<Dashboard>(tx, query).await?,
         Entity::WorkItem => {
             let rows: Vec<StoredWorkItem> = tx.fetch_all(query).await?;
             rows_json(
@@ -337,7 +360,8 @@ keyed!(
     Session,
     Submission,
     Flag,
-    Cohort
+    Cohort,
+    Dashboard
 );
 
 pub use mentorsync_protocol::sync::row_scopes;
@@ -355,17 +379,7 @@ pub async fn load_json(
     Ok(rows.into_iter().next().map(|(_, v)| v))
 }
 
-/// The scope columns of a row: (mentor, mentee, coordinator). Who may see a row is decided
-/// from these, against current relationships, when it is read.
-pub type Scope = (Option<String>, Option<String>, Option<String>);
-
-struct ScopeRow(Scope);
-
-impl FromDb for ScopeRow {
-    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
-        Ok(ScopeRow((r.get("m")?, r.get("e")?, r.get("c")?)))
-    }
-}
+pub use crate::db::Scope;
 
 /// Where an entity's scope columns are, in its table aliased `t`.
 #[derive(Debug, Clone, Copy)]
@@ -380,6 +394,8 @@ pub struct ScopeExprs {
     pub mentee: Option<&'static str>,
     /// The coordinator it names.
     pub coordinator: Option<&'static str>,
+    /// The cohort it is about.
+    pub cohort: Option<&'static str>,
 }
 
 /// Scope columns per entity. Shared by the change log (written) and pulls (read).
@@ -390,6 +406,7 @@ pub fn scope_exprs(entity: Entity) -> ScopeExprs {
         mentor,
         mentee,
         coordinator,
+        cohort: None,
     };
     match entity {
         Entity::Mentor => e(
@@ -444,6 +461,16 @@ pub fn scope_exprs(entity: Entity) -> ScopeExprs {
         ),
         Entity::Flag => e("flags t", "t.id", None, Some("t.mentee_id"), None),
         Entity::Cohort => e("cohorts t", "t.id", None, None, None),
+        Entity::Dashboard => ScopeExprs {
+            cohort: Some("t.cohort_id"),
+            ..e(
+                "dashboards t",
+                "t.id",
+                Some("t.mentor_id"),
+                None,
+                Some("t.coordinator_id"),
+            )
+        },
     }
 }
 
@@ -452,15 +479,13 @@ pub async fn scope_of(tx: &mut Tx, entity: Entity, id: &str) -> Result<Option<Sc
     let x = scope_exprs(entity);
     let col = |c: Option<&str>| c.unwrap_or("CAST(NULL AS TEXT)").to_owned();
     let sql = format!(
-        "SELECT {} AS m, {} AS e, {} AS c FROM {} WHERE {} = $1",
+        "SELECT {} AS m, {} AS e, {} AS c, {} AS h FROM {} WHERE {} = $1",
         col(x.mentor),
         col(x.mentee),
         col(x.coordinator),
+        col(x.cohort),
         x.table,
         x.key
     );
-    Ok(tx
-        .fetch_optional::<ScopeRow>(q(sql).bind(id))
-        .await?
-        .map(|s| s.0))
+    tx.fetch_optional::<Scope>(q(sql).bind(id)).await
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod commands;
+pub mod dashboards;
 pub mod extract;
 pub mod health;
 pub mod middleware;
@@ -82,6 +83,31 @@ pub fn routes() -> Router<AppState> {
             get(reads::get_cockpit),
         )
         .route("/api/v1/coordinator/roster", get(reads::get_roster))
+        .route(
+            "/api/v1/coordinator/dashboard",
+            get(dashboards::coordinator_dashboard),
+        )
+        .route("/api/v1/mentor/dashboard", get(dashboards::mentor_dashboard))
+        .route(
+            "/api/v1/mentor/dashboard/stream",
+            get(dashboards::mentor_dashboard_stream),
+        )
+        .route(
+            "/api/v1/director/dashboard/summary",
+            get(dashboards::director_summary),
+        )
+        .route(
+            "/api/v1/director/dashboard/cohorts",
+            get(dashboards::director_cohorts),
+        )
+        .route(
+            "/api/v1/director/dashboard/cohorts/{cohort_id}",
+            get(dashboards::director_cohort),
+        )
+        .route(
+            "/api/v1/director/dashboard/refresh",
+            post(dashboards::director_refresh),
+        )
         .route("/api/v1/sync/pull", get(sync::pull))
         .route("/api/v1/sync/push", post(sync::push))
         .route("/api/v1/sync/events", get(sync::events))

@@ -2,7 +2,7 @@
 //! `docs/openapi.json`; a test fails when the two drift, and
 //! `mentorsync-server openapi > docs/openapi.json` refreshes it.
 
-use super::{auth, commands, health, reads, sync};
+use super::{auth, commands, dashboards, health, reads, sync};
 use crate::domain::{Applied, Changed};
 use axum::Json;
 use mentorsync_protocol::model::*;
@@ -38,6 +38,9 @@ impl Modify for BearerAuth {
         commands::submit_mission, commands::resubmit_mission, commands::review_mission,
         commands::work_item_step, commands::raise_flag, commands::flag_step,
         sync::pull, sync::push, sync::events,
+        dashboards::mentor_dashboard, dashboards::mentor_dashboard_stream, dashboards::coordinator_dashboard,
+        dashboards::director_summary, dashboards::director_cohorts, dashboards::director_cohort,
+        dashboards::director_refresh,
     ),
     components(schemas(
         ErrorBody, Applied, Changed, Mentor, Mentee, Pause, MenteeAssignment, Session, Submission, WorkItem, Flag,
@@ -45,6 +48,7 @@ impl Modify for BearerAuth {
         Priority, FlagStatus, FlagSeverity, Role,
         proto_sync::Change, proto_sync::ChangeOp, proto_sync::ScopeChange, proto_sync::Verdict,
         proto_sync::VerdictOutcome, proto_sync::ChangedRow, proto_sync::Mutation, proto_sync::Poke,
+        dashboard::Dashboard, dashboard::DashboardKind,
     ))
 )]
 pub struct ApiDoc;

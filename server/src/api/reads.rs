@@ -41,42 +41,7 @@ pub async fn get_roster(
     caller: Caller,
     Query(p): Query<RosterParams>,
 ) -> Result<Json<RosterPage>, ApiError> {
-    let limit = page_size(
-        p.limit,
-        s.settings.page_size_default,
-        s.settings.page_size_max,
-    )?;
-    let coordinator_id = match caller.role {
-        Role::Coordinator => {
-            if p.coordinator_id
-                .is_some_and(|c| c.to_string() != caller.user_id)
-            {
-                return Err(ApiError::forbidden("coordinators see their own roster"));
-            }
-            Some(caller.user_id.clone())
-        }
-        Role::Admin => p.coordinator_id.map(|c| c.to_string()),
-        _ => {
-            return Err(ApiError::forbidden(
-                "the roster is for coordinators and admins",
-            ));
-        }
-    };
-    let now = s.now();
-    let days = p.certification_expiring_within_days;
-    if days.is_some_and(|d| d > 3650) {
-        return Err(ApiError::bad_request(
-            "`certification_expiring_within_days` must be at most 3650",
-        ));
-    }
-    let filter = RosterFilter {
-        coordinator_id,
-        status: p.status,
-        certification_expires_before: days.map(|d| now + i64::from(d) * 86_400_000),
-        name: p.q.filter(|q| q.len() <= 200),
-        cursor: p.cursor,
-        limit,
-    };
+    let filter = roster_filter(&s, &caller, p)?;
     let mut tx = s.db.read().await?;
     let page = roster(&mut tx, &caller.actor.chapter_id, &filter)
         .await?
@@ -172,4 +137,49 @@ pub async fn get_mentor(
     let mentor: Mentor = ctx.load(Entity::Mentor, &id.to_string(), false).await?;
     crate::domain::require_mentor_or_manager(&mut ctx, &mentor.id).await?;
     Ok(Json(mentor))
+}
+
+/// The roster a caller asked for and may see: coordinators their own, admins the
+/// chapter's or one coordinator's.
+pub(crate) fn roster_filter(
+    s: &AppState,
+    caller: &Caller,
+    p: RosterParams,
+) -> Result<RosterFilter, ApiError> {
+    let limit = page_size(
+        p.limit,
+        s.settings.page_size_default,
+        s.settings.page_size_max,
+    )?;
+    let coordinator_id = match caller.role {
+        Role::Coordinator => {
+            if p.coordinator_id
+                .is_some_and(|c| c.to_string() != caller.user_id)
+            {
+                return Err(ApiError::forbidden("coordinators see their own roster"));
+            }
+            Some(caller.user_id.clone())
+        }
+        Role::Admin => p.coordinator_id.map(|c| c.to_string()),
+        _ => {
+            return Err(ApiError::forbidden(
+                "the roster is for coordinators and admins",
+            ));
+        }
+    };
+    let now = s.now();
+    let days = p.certification_expiring_within_days;
+    if days.is_some_and(|d| d > 3650) {
+        return Err(ApiError::bad_request(
+            "`certification_expiring_within_days` must be at most 3650",
+        ));
+    }
+    Ok(RosterFilter {
+        coordinator_id,
+        status: p.status,
+        certification_expires_before: days.map(|d| now + i64::from(d) * 86_400_000),
+        name: p.q.filter(|q| q.len() <= 200),
+        cursor: p.cursor,
+        limit,
+    })
 }

@@ -12,7 +12,7 @@ pub mod notify;
 mod row;
 
 pub use args::{Arg, Q, q};
-pub use notify::{ChangeRow, Notice};
+pub use notify::{ChangeRow, Notice, Scope};
 pub use row::{DbRow, DbValue, FromDb};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

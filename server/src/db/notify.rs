@@ -21,28 +21,51 @@ pub struct ChangeRow {
     pub remove: bool,
     /// The row's version after the change.
     pub version: i64,
-    /// Scope: the mentor whose data it is.
-    pub mentor_id: Option<String>,
-    /// Scope: the mentee it is about.
-    pub mentee_id: Option<String>,
-    /// Scope: the coordinator (coordinator assignments).
-    pub coordinator_id: Option<String>,
+    /// Who may see it.
+    pub scope: Scope,
     /// When (epoch ms).
     pub at: i64,
+}
+
+/// The scope columns of a row. Who may see a row is decided from these, against current
+/// relationships, when it is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// The mentor whose data it is.
+    pub mentor_id: Option<String>,
+    /// The mentee it is about.
+    pub mentee_id: Option<String>,
+    /// The coordinator it names.
+    pub coordinator_id: Option<String>,
+    /// The cohort it is about (cohort dashboards).
+    pub cohort_id: Option<String>,
+}
+
+impl super::FromDb for Scope {
+    fn from_db(r: &super::DbRow) -> Result<Self, sqlx::Error> {
+        Ok(Scope {
+            mentor_id: r.get("m")?,
+            mentee_id: r.get("e")?,
+            coordinator_id: r.get("c")?,
+            cohort_id: r.get("h")?,
+        })
+    }
 }
 
 impl ChangeRow {
     /// The scope keys of this change (`chapter:…`, `mentor:…`, …).
     pub fn scope_keys(&self) -> Vec<String> {
         let mut keys = vec![format!("chapter:{}", self.chapter_id)];
-        if let Some(m) = &self.mentor_id {
-            keys.push(format!("mentor:{m}"));
-        }
-        if let Some(m) = &self.mentee_id {
-            keys.push(format!("mentee:{m}"));
-        }
-        if let Some(c) = &self.coordinator_id {
-            keys.push(format!("coordinator:{c}"));
+        let s = &self.scope;
+        for (kind, id) in [
+            ("mentor", &s.mentor_id),
+            ("mentee", &s.mentee_id),
+            ("coordinator", &s.coordinator_id),
+            ("cohort", &s.cohort_id),
+        ] {
+            if let Some(id) = id {
+                keys.push(format!("{kind}:{id}"));
+            }
         }
         keys
     }
@@ -94,15 +117,16 @@ pub(super) async fn append(tx: &mut Tx, changes: &[ChangeRow]) -> Result<Notice,
         position = tx
             .fetch_one::<i64>(
                 q("INSERT INTO change_log (chapter_id, entity, entity_id, op, version, mentor_id, mentee_id, \
-                   coordinator_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING position")
+                   coordinator_id, cohort_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING position")
                 .bind(c.chapter_id.as_str())
                 .bind(c.entity)
                 .bind(c.entity_id.as_str())
                 .bind(if c.remove { "remove" } else { "upsert" })
                 .bind(c.version)
-                .bind(c.mentor_id.clone())
-                .bind(c.mentee_id.clone())
-                .bind(c.coordinator_id.clone())
+                .bind(c.scope.mentor_id.clone())
+                .bind(c.scope.mentee_id.clone())
+                .bind(c.scope.coordinator_id.clone())
+                .bind(c.scope.cohort_id.clone())
                 .bind(c.at),
             )
             .await?;

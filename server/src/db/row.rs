@@ -97,3 +97,24 @@ scalar!(
     Option<String>,
     Option<Vec<u8>>
 );
+
+impl DbRow {
+    /// A column by position.
+    pub fn at<T: DbValue>(&self, index: usize) -> Result<T, sqlx::Error> {
+        match self {
+            DbRow::Sqlite(r) => r.try_get(index),
+            DbRow::Postgres(r) => r.try_get(index),
+        }
+    }
+}
+
+macro_rules! tuple {
+    ($($t:ident : $i:tt),*) => {
+        impl<$($t: DbValue),*> FromDb for ($($t,)*) {
+            fn from_db(row: &DbRow) -> Result<Self, sqlx::Error> { Ok(($(row.at::<$t>($i)?,)*)) }
+        }
+    };
+}
+tuple!(A: 0, B: 1);
+tuple!(A: 0, B: 1, C: 2);
+tuple!(A: 0, B: 1, C: 2, D: 3);

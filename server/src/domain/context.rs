@@ -243,6 +243,13 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Writes a notification to the outbox in the command's transaction: it exists exactly
+    /// when the change it announces committed.
+    pub async fn notify(&mut self, n: crate::notify::NewNotification) -> Result<(), DomainError> {
+        crate::notify::outbox::enqueue(self.tx, &self.actor.chapter_id, self.now, &n).await?;
+        Ok(())
+    }
+
     /// The id for a row the command creates: the client's (validated) or a new UUIDv7.
     pub fn new_id(&self, field: &str, client_id: Option<&str>) -> Result<String, DomainError> {
         match client_id {
@@ -254,16 +261,13 @@ impl<'a> Ctx<'a> {
     /// Records that a row left the scope it had (its mentor changed): readers of the old
     /// scope get a removal. Call before the update that moves it.
     pub fn scope_moved(&mut self, entity: Entity, id: &str, version: i64, old: rows::Scope) {
-        let (mentor_id, mentee_id, coordinator_id) = old;
         self.tx.record_change(ChangeRow {
             chapter_id: self.actor.chapter_id.clone(),
             entity: entity.as_str(),
             entity_id: id.to_owned(),
             remove: true,
             version,
-            mentor_id,
-            mentee_id,
-            coordinator_id,
+            scope: old,
             at: self.now,
         });
     }
@@ -277,9 +281,7 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             seen.push((c.entity, c.id.as_str()));
-            let Some((mentor_id, mentee_id, coordinator_id)) =
-                rows::scope_of(self.tx, c.entity, &c.id).await?
-            else {
+            let Some(scope) = rows::scope_of(self.tx, c.entity, &c.id).await? else {
                 continue;
             };
             self.tx.record_change(ChangeRow {
@@ -288,9 +290,7 @@ impl<'a> Ctx<'a> {
                 entity_id: c.id.clone(),
                 remove: false,
                 version: c.version,
-                mentor_id,
-                mentee_id,
-                coordinator_id,
+                scope,
                 at: self.now,
             });
         }

@@ -4,6 +4,8 @@
 use super::access::require_mentee_access;
 use super::{Ctx, DomainError, validate};
 use crate::db::q;
+use crate::notify::{Audience, NewNotification};
+use mentorsync_protocol::FlagSeverity;
 use mentorsync_protocol::command::{Entity, RaiseFlag};
 use mentorsync_protocol::machine::{FlagAction, transition};
 use mentorsync_protocol::model::{Flag, Mentee};
@@ -26,7 +28,7 @@ pub async fn raise(ctx: &mut Ctx<'_>, a: &RaiseFlag) -> Result<Primary, DomainEr
             .bind(mentee.id.as_str())
             .bind(ctx.actor.user_id())
             .bind(a.severity.as_str())
-            .bind(reason)
+            .bind(reason.as_str())
             .bind(ctx.now),
         )
         .await?;
@@ -40,6 +42,28 @@ pub async fn raise(ctx: &mut Ctx<'_>, a: &RaiseFlag) -> Result<Primary, DomainEr
         Some(serde_json::json!({"severity": a.severity})),
     )
     .await?;
+    let mentor_id = super::access::current_mentor(ctx.tx, &mentee.id).await?;
+    let message = format!(
+        "{} flag on {}: {reason}",
+        a.severity, mentee.display_name
+    );
+    let mut audiences = vec![Audience::Coordinator];
+    if matches!(a.severity, FlagSeverity::High | FlagSeverity::Critical) {
+        audiences.push(Audience::CohortDirectors);
+    }
+    for audience in audiences {
+        ctx.notify(NewNotification {
+            kind: "flag_raised",
+            audience,
+            mentor_id: mentor_id.clone(),
+            mentee_id: Some(mentee.id.clone()),
+            cohort_id: mentee.cohort_id.clone(),
+            entity: Entity::Flag,
+            entity_id: id.clone(),
+            message: message.clone(),
+        })
+        .await?;
+    }
     Ok((Entity::Flag, id))
 }
 

@@ -16,12 +16,14 @@ mod mentor;
 mod pause;
 mod session;
 mod submission;
+mod system;
 mod validate;
 mod work_item;
 
 pub use access::{coordinates, mentors, require_mentee_access, require_mentor_or_manager};
 pub use context::{Actor, ActorKind, Applied, Changed, Ctx};
 pub use error::DomainError;
+pub use system::{SystemCommand, execute_system};
 
 use crate::db::Tx;
 use mentorsync_protocol::Command;

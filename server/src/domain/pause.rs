@@ -6,6 +6,7 @@ use super::access::require_manages_mentor;
 use super::mentor::{pause_window, set_status};
 use super::{Ctx, DomainError, validate};
 use crate::db::q;
+use crate::notify::{Audience, NewNotification};
 use crate::rows::PAUSE_COLUMNS;
 use mentorsync_protocol::command::{Entity, PauseMentor};
 use mentorsync_protocol::machine::{MentorAction, PauseAction, transition, transition_to};
@@ -150,6 +151,17 @@ pub async fn request(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, Doma
         ends_at,
         None,
     )
+    .await?;
+    ctx.notify(NewNotification {
+        kind: "pause_requested",
+        audience: Audience::Coordinator,
+        mentor_id: Some(mentor.id.clone()),
+        mentee_id: None,
+        cohort_id: None,
+        entity: Entity::Pause,
+        entity_id: pause_id.clone(),
+        message: format!("{} asks for a pause: {reason}", mentor.display_name),
+    })
     .await?;
     Ok((Entity::Pause, pause_id))
 }

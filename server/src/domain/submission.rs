@@ -96,7 +96,11 @@ pub async fn resubmit(ctx: &mut Ctx<'_>, a: &ResubmitMission) -> Result<Primary,
             Entity::Submission,
             &s.id,
             s.version,
-            (s.mentor_id.clone(), Some(s.mentee_id.clone()), None),
+            crate::rows::Scope {
+                mentor_id: s.mentor_id.clone(),
+                mentee_id: Some(s.mentee_id.clone()),
+                ..Default::default()
+            },
         );
     }
     ctx.versioned_update(

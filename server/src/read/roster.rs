@@ -30,12 +30,12 @@ pub struct RosterFilter {
 #[error("the cursor is not one this server issued")]
 pub struct BadCursor;
 
-fn encode_cursor(name: &str, id: &str) -> String {
+pub(crate) fn encode_cursor(name: &str, id: &str) -> String {
     let json = serde_json::json!([name, id]).to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode_cursor(cursor: &str) -> Result<(String, String), BadCursor> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<(String, String), BadCursor> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| BadCursor)?;

@@ -1,5 +1,5 @@
 //! Who sees which synced rows. Every row belongs to scope keys (`chapter:C` always, then
-//! `mentor:M`, `mentee:X`, `coordinator:K` from its own columns). A caller holds a scope
+//! `mentor:M`, `mentee:X`, `coordinator:K`, `cohort:H` from its own columns). A caller holds a scope
 //! set derived from current relationships; a row is visible when the two meet. The same
 //! rule exists twice, on purpose, in two forms that must agree: a SQL predicate (to filter
 //! the change log and snapshots in the database) and a set (to check rows in Rust and to
@@ -18,6 +18,7 @@ pub const CHANGE_LOG: ScopeExprs = ScopeExprs {
     mentor: Some("t.mentor_id"),
     mentee: Some("t.mentee_id"),
     coordinator: Some("t.coordinator_id"),
+    cohort: Some("t.cohort_id"),
 };
 
 /// The caller of a sync endpoint.
@@ -78,8 +79,15 @@ pub async fn current(tx: &mut Tx, v: &Viewer) -> Result<ScopeSet, sqlx::Error> {
         Role::Mentee => {
             set.insert(format!("mentee:{}", v.user_id));
         }
-        // Directors read dashboards, which sync with the dashboards issue.
-        Role::Director => {}
+        Role::Director => {
+            let cohorts: Vec<String> = tx
+                .fetch_all(
+                    q("SELECT cohort_id FROM cohort_directors WHERE director_id = $1")
+                        .bind(v.user_id.as_str()),
+                )
+                .await?;
+            set.extend(ids("cohort", cohorts));
+        }
     }
     Ok(set)
 }
@@ -135,7 +143,14 @@ pub fn predicate(v: &Viewer, x: &ScopeExprs, buf: &mut SqlBuf) -> String {
     let mut any: Vec<String> = Vec::new();
     match v.role {
         Role::Admin => return "1 = 1".to_owned(),
-        Role::Director => return "1 = 0".to_owned(),
+        Role::Director => {
+            if let Some(h) = x.cohort {
+                let me = buf.arg(v.user_id.as_str());
+                any.push(format!(
+                    "{h} IN (SELECT cohort_id FROM cohort_directors WHERE director_id = {me})"
+                ));
+            }
+        }
         Role::Mentee => {
             if let Some(e) = x.mentee {
                 any.push(format!("{e} = {}", buf.arg(v.user_id.as_str())));
@@ -186,6 +201,7 @@ pub fn keys_predicate(keys: &[String], x: &ScopeExprs, buf: &mut SqlBuf) -> Stri
         ("mentor", x.mentor),
         ("mentee", x.mentee),
         ("coordinator", x.coordinator),
+        ("cohort", x.cohort),
     ] {
         let Some(expr) = expr else { continue };
         let ids: Vec<String> = keys

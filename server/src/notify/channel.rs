@@ -1,0 +1,78 @@
+//! Delivery channels. The dispatcher records every delivery in `notification_deliveries`
+//! whatever the channel; a channel only has to carry the message.
+
+use futures::future::BoxFuture;
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+
+/// One notification addressed to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// The notification id (receivers use it to drop duplicates).
+    pub notification_id: String,
+    /// Its chapter.
+    pub chapter_id: String,
+    /// What happened (`pause_requested`, …).
+    pub kind: String,
+    /// The user it is delivered to, resolved at dispatch.
+    pub recipient_id: String,
+    /// The mentor it originates from.
+    pub mentor_id: Option<String>,
+    /// The row it is about.
+    pub entity: String,
+    /// That row's id.
+    pub entity_id: String,
+    /// One line for a person.
+    pub message: String,
+    /// When the cause happened (epoch ms).
+    pub created_at: i64,
+}
+
+/// A channel could not deliver; the dispatcher retries later with backoff.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ChannelError(pub String);
+
+/// A way to deliver a message (push, e-mail, webhook, …).
+pub trait Channel: Send + Sync + 'static {
+    /// The channel's stable name, stored with each delivery (at most once per name).
+    fn name(&self) -> &str;
+    /// Delivers one message.
+    fn deliver<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<(), ChannelError>>;
+}
+
+/// The built-in channel: keeps what it delivered, for tests and for the in-app inbox (which
+/// reads the delivery rows the dispatcher writes for it).
+#[derive(Debug, Clone, Default)]
+pub struct RecordingChannel {
+    delivered: Arc<Mutex<Vec<Message>>>,
+}
+
+impl RecordingChannel {
+    /// The channel's name.
+    pub const NAME: &'static str = "record";
+
+    /// Everything delivered through this instance, in order.
+    pub fn delivered(&self) -> Vec<Message> {
+        self.delivered
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Channel for RecordingChannel {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn deliver<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<(), ChannelError>> {
+        Box::pin(async move {
+            self.delivered
+                .lock()
+                .map_err(|_| ChannelError("recording channel poisoned".into()))?
+                .push(message.clone());
+            Ok(())
+        })
+    }
+}

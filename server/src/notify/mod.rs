@@ -1,0 +1,14 @@
+//! Notifications: written to an outbox in the transaction of their cause
+//! ([`outbox::enqueue`]), delivered afterwards by the [`dispatch::Dispatcher`], which looks
+//! the recipient up at that moment through [`recipients`] and hands the message to every
+//! configured [`channel::Channel`].
+
+pub mod channel;
+pub mod dispatch;
+pub mod outbox;
+pub mod recipients;
+pub mod webhook;
+
+pub use channel::{Channel, ChannelError, Message, RecordingChannel};
+pub use dispatch::{DispatchReport, Dispatcher};
+pub use outbox::{Audience, NewNotification};
