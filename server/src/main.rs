@@ -4,10 +4,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use mentorsync_server::clock::{Clock, SystemClock};
+use mentorsync_server::db::{ConnectOptions, Db};
 use mentorsync_server::jobs::Scheduler;
 use mentorsync_server::notify::webhook::WebhookChannel;
 use mentorsync_server::notify::{Channel, Dispatcher, RecordingChannel};
-use mentorsync_server::db::{ConnectOptions, Db};
 use mentorsync_server::seed::{self, DemoSize};
 use mentorsync_server::telemetry::{self, LogFormat};
 use mentorsync_server::{AppState, Settings, auth::password};
@@ -203,7 +203,8 @@ async fn main() -> anyhow::Result<()> {
                 std::time::Duration::from_secs(changelog_retention_days * 86_400),
             );
             if *scheduler_tick_seconds > 0 {
-                let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(RecordingChannel::default())];
+                let mut channels: Vec<Arc<dyn Channel>> =
+                    vec![Arc::new(RecordingChannel::default())];
                 if let (Some(url), Some(secret)) = (webhook_url, webhook_secret) {
                     channels.push(Arc::new(WebhookChannel::new(url.clone(), secret.clone())?));
                 }

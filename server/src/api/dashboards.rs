@@ -49,7 +49,11 @@ fn offset(minutes: i64) -> Result<i64, ApiError> {
 
 /// Whose dashboard the caller may see: their own as a mentor, a mentor they coordinate,
 /// any mentor of the chapter as an admin.
-async fn mentor_for(s: &AppState, caller: &Caller, asked: Option<Uuid>) -> Result<String, ApiError> {
+async fn mentor_for(
+    s: &AppState,
+    caller: &Caller,
+    asked: Option<Uuid>,
+) -> Result<String, ApiError> {
     let asked = asked.map(|u| u.to_string());
     match (caller.role, asked) {
         (Role::Mentor, None) => Ok(caller.user_id.clone()),
@@ -58,15 +62,19 @@ async fn mentor_for(s: &AppState, caller: &Caller, asked: Option<Uuid>) -> Resul
             let mut tx = s.db.read().await?;
             let in_chapter = tx
                 .exists(
-                    crate::db::q("SELECT 1 FROM mentor_profiles WHERE user_id = $1 AND chapter_id = $2")
-                        .bind(id.as_str())
-                        .bind(caller.actor.chapter_id.as_str()),
+                    crate::db::q(
+                        "SELECT 1 FROM mentor_profiles WHERE user_id = $1 AND chapter_id = $2",
+                    )
+                    .bind(id.as_str())
+                    .bind(caller.actor.chapter_id.as_str()),
                 )
                 .await?;
             if !in_chapter {
                 return Err(ApiError::not_found("mentor"));
             }
-            if caller.role == Role::Coordinator && !coordinates(&mut tx, &caller.user_id, &id).await? {
+            if caller.role == Role::Coordinator
+                && !coordinates(&mut tx, &caller.user_id, &id).await?
+            {
                 return Err(ApiError::forbidden("you do not coordinate this mentor"));
             }
             Ok(id)
@@ -165,14 +173,20 @@ pub async fn coordinator_dashboard(
     let now = s.now();
     let mut tx = s.db.read().await?;
     let mut figures = coordinator::compute(&mut tx, chapter, whose, now).await?;
-    let key = filter.coordinator_id.clone().unwrap_or_default();
-    let figures = figures.remove(&key).ok_or_else(|| ApiError::not_found("coordinator"))?;
+    let key = filter
+        .coordinator_id
+        .clone()
+        .unwrap_or_else(|| chapter.to_owned());
+    let figures = figures
+        .remove(&key)
+        .ok_or_else(|| ApiError::not_found("coordinator"))?;
     let page = roster(&mut tx, chapter, &filter)
         .await?
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let undeliverable = coordinator::undeliverable(&mut tx, chapter, LISTED).await?;
     let findings =
-        coordinator::open_findings(&mut tx, chapter, filter.coordinator_id.as_deref(), LISTED).await?;
+        coordinator::open_findings(&mut tx, chapter, filter.coordinator_id.as_deref(), LISTED)
+            .await?;
     tx.rollback().await?;
     Ok(Json(CoordinatorDashboard {
         figures,
@@ -244,7 +258,11 @@ pub async fn director_cohorts(
     Query(p): Query<CohortParams>,
 ) -> Result<Json<CohortPage>, ApiError> {
     let director = director_scope(&caller)?;
-    let limit = page_size(p.limit, s.settings.page_size_default, s.settings.page_size_max)?;
+    let limit = page_size(
+        p.limit,
+        s.settings.page_size_default,
+        s.settings.page_size_max,
+    )?;
     let after = p
         .cursor
         .as_deref()
@@ -254,8 +272,15 @@ pub async fn director_cohorts(
     let chapter = caller.actor.chapter_id.as_str();
     fill_cache(&s, chapter, director).await?;
     let mut tx = s.db.read().await?;
-    let mut cohorts =
-        store::cached_cohorts(&mut tx, chapter, director, None, after, i64::from(limit) + 1).await?;
+    let mut cohorts = store::cached_cohorts(
+        &mut tx,
+        chapter,
+        director,
+        None,
+        after,
+        i64::from(limit) + 1,
+    )
+    .await?;
     tx.rollback().await?;
     let next_cursor = if cohorts.len() > limit as usize {
         cohorts.truncate(limit as usize);

@@ -87,7 +87,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/coordinator/dashboard",
             get(dashboards::coordinator_dashboard),
         )
-        .route("/api/v1/mentor/dashboard", get(dashboards::mentor_dashboard))
+        .route(
+            "/api/v1/mentor/dashboard",
+            get(dashboards::mentor_dashboard),
+        )
         .route(
             "/api/v1/mentor/dashboard/stream",
             get(dashboards::mentor_dashboard_stream),

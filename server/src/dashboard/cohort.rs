@@ -150,7 +150,10 @@ pub fn summarize(cohorts: &[CohortFigures]) -> DirectorSummary {
         s.overdue_rate = s.overdue_rate.plus(&c.overdue_rate);
         s.open_flags = s.open_flags.plus(&c.open_flags);
         s.funnel = s.funnel.plus(&c.funnel);
-        s.computed_at = Some(s.computed_at.map_or(c.computed_at, |t| t.min(c.computed_at)));
+        s.computed_at = Some(
+            s.computed_at
+                .map_or(c.computed_at, |t| t.min(c.computed_at)),
+        );
     }
     s
 }

@@ -12,7 +12,7 @@ pub enum Whose<'a> {
     EachCoordinator,
     /// One coordinator.
     Coordinator(&'a str),
-    /// The whole chapter under one key (`""`): the admin's view.
+    /// The whole chapter under one key (the chapter id): the admin's view.
     Chapter,
 }
 
@@ -20,11 +20,11 @@ impl<'a> Whose<'a> {
     /// How a mentor column `m` is joined to the key the figures are grouped by. Every
     /// query binds the coordinator filter as `$2`; the chapter view names it in a
     /// condition that always holds, so both backends see the parameter used.
-    fn join(self, m: &str) -> (String, String) {
+    fn join(self, m: &str, chapter: &str) -> (String, String) {
         match self {
             Whose::Chapter => (
                 "WHERE CAST($2 AS TEXT) IS NULL".to_owned(),
-                "''".to_owned(),
+                chapter.to_owned(),
             ),
             _ => (
                 format!(
@@ -44,7 +44,7 @@ impl<'a> Whose<'a> {
     }
 }
 
-/// Figures keyed by coordinator id (`""` for [`Whose::Chapter`]).
+/// Figures keyed by coordinator id (the chapter id for [`Whose::Chapter`]).
 pub async fn compute(
     tx: &mut Tx,
     chapter_id: &str,
@@ -54,13 +54,15 @@ pub async fn compute(
     let mut out: BTreeMap<String, CoordinatorFigures> = BTreeMap::new();
     match whose {
         Whose::Chapter => {
-            out.insert(String::new(), blank(now));
+            out.insert(chapter_id.to_owned(), blank(now));
         }
         _ => {
             let ids: Vec<String> = tx
                 .fetch_all(
-                    q("SELECT id FROM users WHERE chapter_id = $1 AND role = 'coordinator' \
-                       AND ($2 IS NULL OR id = $2)")
+                    q(
+                        "SELECT id FROM users WHERE chapter_id = $1 AND role = 'coordinator' \
+                       AND ($2 IS NULL OR id = $2)",
+                    )
                     .bind(chapter_id)
                     .bind(whose.filter()),
                 )
@@ -72,7 +74,7 @@ pub async fn compute(
     }
     let run = |sql: String| q(sql).bind(chapter_id).bind(whose.filter());
 
-    let (join, key) = whose.join("m.user_id");
+    let (join, key) = whose.join("m.user_id", "m.chapter_id");
     let statuses: Vec<(String, String, i64)> = tx
         .fetch_all(run(format!(
             "SELECT {key}, m.status, COUNT(*) FROM mentor_profiles m {join} \
@@ -90,7 +92,7 @@ pub async fn compute(
         }
     }
 
-    let (join, key) = whose.join("a.mentor_id");
+    let (join, key) = whose.join("a.mentor_id", "fl.chapter_id");
     let flags: Vec<(String, i64)> = tx
         .fetch_all(run(format!(
             "SELECT {key}, COUNT(*) FROM flags fl \
@@ -104,7 +106,7 @@ pub async fn compute(
         }
     }
 
-    let (join, key) = whose.join("w.mentor_id");
+    let (join, key) = whose.join("w.mentor_id", "w.chapter_id");
     let overdue: Vec<(String, i64)> = tx
         .fetch_all(
             run(format!(
@@ -120,7 +122,7 @@ pub async fn compute(
         }
     }
 
-    let (join, key) = whose.join("fi.mentor_id");
+    let (join, key) = whose.join("fi.mentor_id", "fi.chapter_id");
     let findings: Vec<(String, String, i64)> = tx
         .fetch_all(run(format!(
             "SELECT {key}, fi.kind, COUNT(*) FROM findings fi {join} AND fi.chapter_id = $1 \

@@ -20,9 +20,11 @@ pub async fn compute(
     let only = "($2 IS NULL OR t.mentor_id = $2)";
     let capacity: Vec<(String, i64, i64)> = tx
         .fetch_all(
-            q("SELECT t.user_id, t.capacity_weekly, (SELECT COUNT(*) FROM mentee_assignments a \
+            q(
+                "SELECT t.user_id, t.capacity_weekly, (SELECT COUNT(*) FROM mentee_assignments a \
                WHERE a.mentor_id = t.user_id AND a.status = 'active') FROM mentor_profiles t \
-               WHERE t.chapter_id = $1 AND ($2 IS NULL OR t.user_id = $2)")
+               WHERE t.chapter_id = $1 AND ($2 IS NULL OR t.user_id = $2)",
+            )
             .bind(chapter_id)
             .bind(mentor_id),
         )
@@ -57,7 +59,9 @@ pub async fn compute(
         )
         .await?;
     for (mentor, status, due) in items {
-        let Some(d) = out.get_mut(&mentor) else { continue };
+        let Some(d) = out.get_mut(&mentor) else {
+            continue;
+        };
         let queue: &mut QueueStats = &mut d.queue;
         if status == "open" {
             queue.open += 1;
@@ -106,7 +110,9 @@ pub async fn compute(
         )
         .await?;
     for (mentor, mentee_id, display_name, severity) in flags {
-        let Some(d) = out.get_mut(&mentor) else { continue };
+        let Some(d) = out.get_mut(&mentor) else {
+            continue;
+        };
         let severity: Option<FlagSeverity> = severity.parse().ok();
         match d.at_risk.iter_mut().find(|m| m.mentee_id == mentee_id) {
             Some(m) => {

@@ -44,7 +44,9 @@ pub async fn save(
         DashboardKind::Cohort => scope.cohort_id = Some(subject_id.to_owned()),
     }
     let current: Option<(String, i64)> = tx
-        .fetch_optional(q("SELECT figures, version FROM dashboards WHERE id = $1").bind(id.as_str()))
+        .fetch_optional(
+            q("SELECT figures, version FROM dashboards WHERE id = $1").bind(id.as_str()),
+        )
         .await?;
     let text = figures.to_string();
     let version = match current {

@@ -104,10 +104,14 @@ pub async fn follow(
                 }
                 let _ = tx.rollback().await;
             }
-            let Ok(Some(d)) = current(&f.state, &f.viewer.chapter_id, &f.viewer.user_id, f.offset).await else {
+            let Ok(Some(d)) =
+                current(&f.state, &f.viewer.chapter_id, &f.viewer.user_id, f.offset).await
+            else {
                 continue;
             };
-            let Ok(json) = serde_json::to_value(&d) else { continue };
+            let Ok(json) = serde_json::to_value(&d) else {
+                continue;
+            };
             if f.last.as_ref().is_some_and(|l| same(l, &json)) {
                 continue;
             }

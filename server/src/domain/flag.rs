@@ -43,10 +43,7 @@ pub async fn raise(ctx: &mut Ctx<'_>, a: &RaiseFlag) -> Result<Primary, DomainEr
     )
     .await?;
     let mentor_id = super::access::current_mentor(ctx.tx, &mentee.id).await?;
-    let message = format!(
-        "{} flag on {}: {reason}",
-        a.severity, mentee.display_name
-    );
+    let message = format!("{} flag on {}: {reason}", a.severity, mentee.display_name);
     let mut audiences = vec![Audience::Coordinator];
     if matches!(a.severity, FlagSeverity::High | FlagSeverity::Critical) {
         audiences.push(Audience::CohortDirectors);

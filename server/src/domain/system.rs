@@ -87,35 +87,53 @@ fn to_coordinator(
 async fn start_pause(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainError> {
     let pause: Pause = ctx.load(Entity::Pause, pause_id, true).await?;
     if pause.status != PauseStatus::Scheduled || pause.starts_at > ctx.now {
-        return Err(not_due("the pause is not a scheduled pause that has started"));
+        return Err(not_due(
+            "the pause is not a scheduled pause that has started",
+        ));
     }
     let m: Mentor = ctx.load(Entity::Mentor, &pause.mentor_id, true).await?;
     transition(m.status, MentorAction::Pause)?;
     update_pause(ctx, &pause, PauseAction::Start, None, None).await?;
     set_status(ctx, &m, MentorAction::Pause).await?;
     let message = format!("{}'s pause has begun: {}", m.display_name, pause.reason);
-    ctx.notify(to_coordinator("pause_started", &m, Entity::Pause, &pause.id, message))
-        .await?;
+    ctx.notify(to_coordinator(
+        "pause_started",
+        &m,
+        Entity::Pause,
+        &pause.id,
+        message,
+    ))
+    .await?;
     Ok((Entity::Pause, pause.id))
 }
 
 async fn end_pause(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainError> {
     let pause: Pause = ctx.load(Entity::Pause, pause_id, true).await?;
     if pause.status != PauseStatus::Active || pause.ends_at.is_none_or(|e| e > ctx.now) {
-        return Err(not_due("the pause is not an active pause whose end has passed"));
+        return Err(not_due(
+            "the pause is not an active pause whose end has passed",
+        ));
     }
     mentor::resume(ctx, &pause.mentor_id).await?;
     let m: Mentor = ctx.load(Entity::Mentor, &pause.mentor_id, false).await?;
     let message = format!("{} is back from their pause", m.display_name);
-    ctx.notify(to_coordinator("pause_ended", &m, Entity::Pause, &pause.id, message))
-        .await?;
+    ctx.notify(to_coordinator(
+        "pause_ended",
+        &m,
+        Entity::Pause,
+        &pause.id,
+        message,
+    ))
+    .await?;
     Ok((Entity::Pause, pause.id))
 }
 
 async fn expire_certification(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Primary, DomainError> {
     let m: Mentor = ctx.load(Entity::Mentor, mentor_id, true).await?;
     if m.status != MentorStatus::Active || m.certification_expires_at.is_none_or(|t| t > ctx.now) {
-        return Err(not_due("the mentor is not an active mentor with an expired certification"));
+        return Err(not_due(
+            "the mentor is not an active mentor with an expired certification",
+        ));
     }
     // A request or a scheduled pause is overtaken by the expiry.
     for p in open_pauses(ctx, &m.id).await? {
@@ -138,8 +156,14 @@ async fn expire_certification(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Prim
         "{}'s certification expired; paused until it is renewed",
         m.display_name
     );
-    ctx.notify(to_coordinator("certification_expired", &m, Entity::Mentor, &m.id, message))
-        .await?;
+    ctx.notify(to_coordinator(
+        "certification_expired",
+        &m,
+        Entity::Mentor,
+        &m.id,
+        message,
+    ))
+    .await?;
     Ok((Entity::Mentor, m.id))
 }
 
@@ -148,16 +172,22 @@ async fn mark_overdue(ctx: &mut Ctx<'_>, item_id: &str) -> Result<Primary, Domai
     let open = matches!(w.status, WorkItemStatus::Open | WorkItemStatus::InProgress);
     let already: bool = ctx
         .tx
-        .exists(q("SELECT 1 FROM work_items WHERE id = $1 AND overdue_at IS NOT NULL").bind(item_id))
+        .exists(
+            q("SELECT 1 FROM work_items WHERE id = $1 AND overdue_at IS NOT NULL").bind(item_id),
+        )
         .await?;
     if !open || w.sla_due_at >= ctx.now || already {
-        return Err(not_due("the item is not an unmarked open item past its SLA"));
+        return Err(not_due(
+            "the item is not an unmarked open item past its SLA",
+        ));
     }
     ctx.versioned_update(
         Entity::WorkItem,
         &w.id,
-        q("UPDATE work_items SET overdue_at = $1, version = version + 1, updated_at = $1 \
-           WHERE id = $2 AND version = $3")
+        q(
+            "UPDATE work_items SET overdue_at = $1, version = version + 1, updated_at = $1 \
+           WHERE id = $2 AND version = $3",
+        )
         .bind(ctx.now)
         .bind(w.id.as_str())
         .bind(w.version),
@@ -176,8 +206,14 @@ async fn mark_overdue(ctx: &mut Ctx<'_>, item_id: &str) -> Result<Primary, Domai
     if let Some(mentor_id) = &w.mentor_id {
         let m: Mentor = ctx.load(Entity::Mentor, mentor_id, false).await?;
         let message = format!("{}'s {} item is past its SLA", m.display_name, w.kind);
-        ctx.notify(to_coordinator("work_item_overdue", &m, Entity::WorkItem, &w.id, message))
-            .await?;
+        ctx.notify(to_coordinator(
+            "work_item_overdue",
+            &m,
+            Entity::WorkItem,
+            &w.id,
+            message,
+        ))
+        .await?;
     }
     Ok((Entity::WorkItem, w.id))
 }

@@ -14,10 +14,12 @@ pub async fn run(db: &Db, chapter_id: &str, now: i64) -> Result<Recorded, sqlx::
     let mut tx = db.read().await?;
     let over: Vec<(String, i64, i64)> = tx
         .fetch_all(
-            q("SELECT m.user_id, m.capacity_weekly, COUNT(a.id) FROM mentor_profiles m \
+            q(
+                "SELECT m.user_id, m.capacity_weekly, COUNT(a.id) FROM mentor_profiles m \
                JOIN mentee_assignments a ON a.mentor_id = m.user_id AND a.status = 'active' \
                WHERE m.chapter_id = $1 GROUP BY m.user_id, m.capacity_weekly \
-               HAVING COUNT(a.id) > m.capacity_weekly ORDER BY m.user_id")
+               HAVING COUNT(a.id) > m.capacity_weekly ORDER BY m.user_id",
+            )
             .bind(chapter_id),
         )
         .await?;

@@ -74,8 +74,10 @@ pub async fn record(
     for kind in kinds {
         out.resolved += tx
             .execute(
-                q("UPDATE findings SET resolved_at = $1 WHERE chapter_id = $2 AND kind = $3 \
-                   AND resolved_at IS NULL AND last_seen_at < $1")
+                q(
+                    "UPDATE findings SET resolved_at = $1 WHERE chapter_id = $2 AND kind = $3 \
+                   AND resolved_at IS NULL AND last_seen_at < $1",
+                )
                 .bind(now)
                 .bind(chapter_id)
                 .bind(*kind),

@@ -34,16 +34,13 @@ impl FromDb for Candidate {
 
 /// Picks the best mentor for `interests` among those with free slots.
 fn best<'a>(candidates: &'a [Candidate], interests: &BTreeSet<String>) -> Option<&'a Candidate> {
-    candidates
-        .iter()
-        .filter(|c| c.free > 0)
-        .max_by(|a, b| {
-            let overlap = |c: &Candidate| c.specialties.intersection(interests).count();
-            overlap(a)
-                .cmp(&overlap(b))
-                .then(a.free.cmp(&b.free))
-                .then(b.id.cmp(&a.id))
-        })
+    candidates.iter().filter(|c| c.free > 0).max_by(|a, b| {
+        let overlap = |c: &Candidate| c.specialties.intersection(interests).count();
+        overlap(a)
+            .cmp(&overlap(b))
+            .then(a.free.cmp(&b.free))
+            .then(b.id.cmp(&a.id))
+    })
 }
 
 /// Assigns the chapter's unassigned mentees; returns how many were assigned.
@@ -131,7 +128,11 @@ mod tests {
     #[test]
     fn specialties_first_then_free_slots_and_never_a_full_mentor() {
         let interests: BTreeSet<String> = ["python".to_string()].into();
-        let cs = [c("a", &[], 9), c("b", &["python"], 1), c("c", &["python"], 0)];
+        let cs = [
+            c("a", &[], 9),
+            c("b", &["python"], 1),
+            c("c", &["python"], 0),
+        ];
         assert_eq!(best(&cs, &interests).map(|c| c.id.as_str()), Some("b"));
         let cs = [c("a", &[], 9), c("b", &[], 3)];
         assert_eq!(best(&cs, &interests).map(|c| c.id.as_str()), Some("a"));

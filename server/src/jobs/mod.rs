@@ -132,8 +132,14 @@ mod tests {
         assert_eq!(Job::Overdue.slot(12 * MINUTE + 5), 10 * MINUTE);
         let day = 24 * HOUR;
         // 01:00 on day 10 still belongs to the run that started at 02:00 on day 9.
-        assert_eq!(Job::Reconciliation.slot(10 * day + HOUR), 9 * day + 2 * HOUR);
-        assert_eq!(Job::Reconciliation.slot(10 * day + 3 * HOUR), 10 * day + 2 * HOUR);
+        assert_eq!(
+            Job::Reconciliation.slot(10 * day + HOUR),
+            9 * day + 2 * HOUR
+        );
+        assert_eq!(
+            Job::Reconciliation.slot(10 * day + 3 * HOUR),
+            10 * day + 2 * HOUR
+        );
         for j in Job::ALL {
             assert_eq!(Job::by_name(j.name()), Some(j));
         }

@@ -20,7 +20,8 @@ pub async fn run(db: &Db, chapter_id: &str, now: i64) -> Result<u64, sqlx::Error
     tx.rollback().await?;
     let mut changed = 0;
     for item_id in due {
-        changed += u64::from(apply(db, chapter_id, now, &SystemCommand::MarkOverdue { item_id }).await?);
+        changed +=
+            u64::from(apply(db, chapter_id, now, &SystemCommand::MarkOverdue { item_id }).await?);
     }
     Ok(changed)
 }

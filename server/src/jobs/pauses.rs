@@ -26,10 +26,12 @@ pub async fn run(db: &Db, chapter_id: &str, now: i64) -> Result<u64, sqlx::Error
     tx.rollback().await?;
     let mut changed = 0;
     for pause_id in starting {
-        changed += u64::from(apply(db, chapter_id, now, &SystemCommand::StartPause { pause_id }).await?);
+        changed +=
+            u64::from(apply(db, chapter_id, now, &SystemCommand::StartPause { pause_id }).await?);
     }
     for pause_id in ending {
-        changed += u64::from(apply(db, chapter_id, now, &SystemCommand::EndPause { pause_id }).await?);
+        changed +=
+            u64::from(apply(db, chapter_id, now, &SystemCommand::EndPause { pause_id }).await?);
     }
     Ok(changed)
 }

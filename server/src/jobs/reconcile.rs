@@ -16,14 +16,29 @@ pub const STATUS_DIFFERS: &str = "status_differs_from_audit";
 /// A row with no audit row at all.
 pub const NO_AUDIT: &str = "missing_audit_trail";
 /// Every kind this check records.
-pub const KINDS: [&str; 4] = [PAUSED_WITHOUT_PAUSE, PAUSE_NOT_APPLIED, STATUS_DIFFERS, NO_AUDIT];
+pub const KINDS: [&str; 4] = [
+    PAUSED_WITHOUT_PAUSE,
+    PAUSE_NOT_APPLIED,
+    STATUS_DIFFERS,
+    NO_AUDIT,
+];
 
 /// Audited entities: (audit name, table, key column, mentor expression).
 const AUDITED: [(&str, &str, &str, &str); 8] = [
     ("mentor", "mentor_profiles", "user_id", "t.user_id"),
     ("pause", "pauses", "id", "t.mentor_id"),
-    ("coordinator_assignment", "coordinator_assignments", "id", "t.mentor_id"),
-    ("mentee_assignment", "mentee_assignments", "id", "t.mentor_id"),
+    (
+        "coordinator_assignment",
+        "coordinator_assignments",
+        "id",
+        "t.mentor_id",
+    ),
+    (
+        "mentee_assignment",
+        "mentee_assignments",
+        "id",
+        "t.mentor_id",
+    ),
     ("session", "sessions", "id", "t.mentor_id"),
     ("submission", "mission_submissions", "id", "t.mentor_id"),
     ("work_item", "work_items", "id", "t.mentor_id"),
@@ -83,9 +98,10 @@ pub async fn run(db: &Db, chapter_id: &str, now: i64) -> Result<Recorded, sqlx::
         for (id, status, audited, mentor_id) in rows {
             let (kind, details) = match audited {
                 None => (NO_AUDIT, json!({"status": status, "audited_status": null})),
-                Some(a) if a != status => {
-                    (STATUS_DIFFERS, json!({"status": status, "audited_status": a}))
-                }
+                Some(a) if a != status => (
+                    STATUS_DIFFERS,
+                    json!({"status": status, "audited_status": a}),
+                ),
                 Some(_) => continue,
             };
             found.push(Found {
@@ -99,7 +115,11 @@ pub async fn run(db: &Db, chapter_id: &str, now: i64) -> Result<Recorded, sqlx::
     }
     tx.rollback().await?;
     if !found.is_empty() {
-        tracing::warn!(chapter = chapter_id, discrepancies = found.len(), "reconciliation found discrepancies");
+        tracing::warn!(
+            chapter = chapter_id,
+            discrepancies = found.len(),
+            "reconciliation found discrepancies"
+        );
     }
     findings::record(db, chapter_id, &KINDS, now, &found).await
 }

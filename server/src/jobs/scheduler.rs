@@ -97,7 +97,11 @@ impl Scheduler {
                 Err(e) => tracing::warn!(job = job.name(), error = %e, "could not claim job slot"),
             }
         }
-        match self.dispatcher.run_once(&self.db, self.clock.now_ms()).await {
+        match self
+            .dispatcher
+            .run_once(&self.db, self.clock.now_ms())
+            .await
+        {
             Ok(n) => report.notifications = n,
             Err(e) => tracing::warn!(error = %e, "notification dispatch failed"),
         }
@@ -120,12 +124,20 @@ impl Scheduler {
         Ok(won == 1)
     }
 
-    async fn finish(&self, job: Job, slot: i64, ok: bool, details: &Value) -> Result<(), sqlx::Error> {
+    async fn finish(
+        &self,
+        job: Job,
+        slot: i64,
+        ok: bool,
+        details: &Value,
+    ) -> Result<(), sqlx::Error> {
         let changed = details["changed"].as_i64().unwrap_or(0);
         let mut tx = self.db.write().await?;
         tx.execute(
-            q("UPDATE job_runs SET finished_at = $1, outcome = $2, changed = $3, details = $4 \
-               WHERE job = $5 AND slot = $6")
+            q(
+                "UPDATE job_runs SET finished_at = $1, outcome = $2, changed = $3, details = $4 \
+               WHERE job = $5 AND slot = $6",
+            )
             .bind(self.clock.now_ms())
             .bind(if ok { "ok" } else { "failed" })
             .bind(changed)

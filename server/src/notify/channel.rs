@@ -54,10 +54,7 @@ impl RecordingChannel {
 
     /// Everything delivered through this instance, in order.
     pub fn delivered(&self) -> Vec<Message> {
-        self.delivered
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default()
+        self.delivered.lock().map(|d| d.clone()).unwrap_or_default()
     }
 }
 

@@ -194,7 +194,9 @@ impl Dispatcher {
                 created_at: n.created_at,
             };
             for channel in &self.channels {
-                if let Outcome::Failed(e) = deliver_once(db, now, channel.as_ref(), &message).await? {
+                if let Outcome::Failed(e) =
+                    deliver_once(db, now, channel.as_ref(), &message).await?
+                {
                     error = Some(format!("{}: {e}", channel.name()));
                 }
             }
@@ -270,8 +272,10 @@ async fn deliver_once(
     };
     let mut tx = db.write().await?;
     tx.execute(
-        q("UPDATE notification_deliveries SET status = $1, error = $2 \
-           WHERE notification_id = $3 AND channel = $4 AND recipient_id = $5")
+        q(
+            "UPDATE notification_deliveries SET status = $1, error = $2 \
+           WHERE notification_id = $3 AND channel = $4 AND recipient_id = $5",
+        )
         .bind(status)
         .bind(error.clone())
         .bind(m.notification_id.as_str())

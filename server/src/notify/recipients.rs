@@ -57,8 +57,10 @@ pub async fn cohort_directors(
     };
     let directors: Vec<String> = tx
         .fetch_all(
-            q("SELECT d.director_id FROM cohort_directors d JOIN users u ON u.id = d.director_id \
-               WHERE d.cohort_id = $1 AND u.chapter_id = $2 ORDER BY d.director_id")
+            q(
+                "SELECT d.director_id FROM cohort_directors d JOIN users u ON u.id = d.director_id \
+               WHERE d.cohort_id = $1 AND u.chapter_id = $2 ORDER BY d.director_id",
+            )
             .bind(cohort)
             .bind(chapter_id),
         )

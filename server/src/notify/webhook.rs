@@ -64,8 +64,8 @@ impl Channel for WebhookChannel {
 
     fn deliver<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<(), ChannelError>> {
         Box::pin(async move {
-            let body = serde_json::to_vec(message)
-                .map_err(|e| ChannelError(format!("encoding: {e}")))?;
+            let body =
+                serde_json::to_vec(message).map_err(|e| ChannelError(format!("encoding: {e}")))?;
             let response = self
                 .http
                 .post(&self.url)

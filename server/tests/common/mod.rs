@@ -242,6 +242,43 @@ impl TestApp {
         base
     }
 
+    /// The state of another instance on the same database (own pool and listener),
+    /// without an HTTP listener: for running a second scheduler.
+    pub async fn second_state(&self) -> AppState {
+        let db = Db::connect(&self.opts).await.expect("connect");
+        let state = AppState::new(db, self.clock.clone(), (*self.state.settings).clone());
+        self.extra.lock().unwrap().push(state.clone());
+        state
+    }
+
+    /// A scheduler of this instance delivering through `channels`.
+    pub fn scheduler(
+        &self,
+        channels: Vec<Arc<dyn mentorsync_server::notify::Channel>>,
+    ) -> mentorsync_server::jobs::Scheduler {
+        mentorsync_server::jobs::Scheduler::new(
+            &self.state,
+            mentorsync_server::notify::Dispatcher::new(channels),
+        )
+    }
+
+    /// Changes the database behind the API's back (test set-up and tampering).
+    pub async fn exec(&self, query: mentorsync_server::db::Q) -> u64 {
+        let mut tx = self.db.write().await.unwrap();
+        let n = tx.execute(query).await.unwrap();
+        tx.commit().await.unwrap();
+        n
+    }
+
+    /// Adds rows with the seeder (clock at the test's start) in one transaction.
+    pub async fn seed(&self, build: impl FnOnce(&mut Seeder)) {
+        let mut s = Seeder::new(T0, password_hash());
+        build(&mut s);
+        let mut tx = self.db.write().await.unwrap();
+        s.flush(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
     pub async fn stop(self) {
         for s in self.extra.lock().unwrap().drain(..) {
             s.shutdown.cancel();
