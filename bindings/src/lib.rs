@@ -295,6 +295,51 @@ pub enum Topic {
     WorkQueue,
     /// Sync state.
     SyncStatus,
+    /// Dashboard figures.
+    Dashboards,
+}
+
+/// A dashboard as the server computed it. `figures_json` is the full figures object
+/// (see docs/dashboards.md); the typed views below cover the common screens.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DashboardRow {
+    /// `mentor:<id>`, `coordinator:<id>` or `cohort:<id>`.
+    pub id: String,
+    /// `mentor`, `coordinator` or `cohort`.
+    pub kind: String,
+    /// The mentor, coordinator or cohort.
+    pub subject_id: String,
+    /// The figures as JSON.
+    pub figures_json: String,
+    /// When the server computed them (epoch ms).
+    pub computed_at: i64,
+}
+
+/// A mentor's home-screen figures.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct MentorDashboard {
+    /// The mentor.
+    pub mentor_id: String,
+    /// Open work items.
+    pub open: i64,
+    /// In-progress work items.
+    pub in_progress: i64,
+    /// Of those, past their SLA.
+    pub overdue: i64,
+    /// Due within the server's UTC day.
+    pub due_today: i64,
+    /// Sessions that day.
+    pub today_sessions: i64,
+    /// Mentees with unresolved flags.
+    pub at_risk_mentees: i64,
+    /// Active mentees.
+    pub capacity_used: i64,
+    /// Weekly slots.
+    pub capacity_weekly: i64,
+    /// "7/10 weekly slots".
+    pub capacity_label: String,
+    /// When the server computed them (epoch ms).
+    pub computed_at: i64,
 }
 
 impl From<Topic> for mentorsync_core::Topic {
@@ -303,6 +348,7 @@ impl From<Topic> for mentorsync_core::Topic {
             Topic::Roster => mentorsync_core::Topic::Roster,
             Topic::WorkQueue => mentorsync_core::Topic::WorkQueue,
             Topic::SyncStatus => mentorsync_core::Topic::SyncStatus,
+            Topic::Dashboards => mentorsync_core::Topic::Dashboards,
         }
     }
 }
@@ -312,6 +358,7 @@ fn topic_back(t: mentorsync_core::Topic) -> Topic {
         mentorsync_core::Topic::Roster => Topic::Roster,
         mentorsync_core::Topic::WorkQueue => Topic::WorkQueue,
         mentorsync_core::Topic::SyncStatus => Topic::SyncStatus,
+        mentorsync_core::Topic::Dashboards => Topic::Dashboards,
     }
 }
 
@@ -464,6 +511,51 @@ impl MentorsyncClient {
                 mentee_id: w.mentee_id,
             })
             .collect())
+    }
+
+    /// Dashboards held, of one kind (`mentor`, `coordinator`, `cohort`) or all.
+    pub fn dashboards(&self, kind: Option<String>) -> Result<Vec<DashboardRow>> {
+        let kind = kind
+            .map(|k| {
+                k.parse::<protocol::dashboard::DashboardKind>()
+                    .map_err(|e| MentorsyncError::Rejected {
+                        code: "bad_request".into(),
+                        reason: e.to_string(),
+                    })
+            })
+            .transpose()?;
+        Ok(self
+            .inner
+            .dashboards(kind)?
+            .into_iter()
+            .map(|d| DashboardRow {
+                id: d.id,
+                kind: d.kind.as_str().to_owned(),
+                subject_id: d.subject_id,
+                figures_json: d.figures.to_string(),
+                computed_at: d.computed_at,
+            })
+            .collect())
+    }
+
+    /// A mentor's dashboard (default: the signed-in mentor's), if held.
+    pub fn mentor_dashboard(&self, mentor_id: Option<String>) -> Result<Option<MentorDashboard>> {
+        Ok(self
+            .inner
+            .mentor_dashboard(mentor_id.as_deref())?
+            .map(|d| MentorDashboard {
+                mentor_id: d.mentor_id,
+                open: d.queue.open,
+                in_progress: d.queue.in_progress,
+                overdue: d.queue.overdue,
+                due_today: d.queue.due_today,
+                today_sessions: d.today_sessions.len() as i64,
+                at_risk_mentees: d.at_risk.len() as i64,
+                capacity_used: d.capacity.used,
+                capacity_weekly: d.capacity.weekly,
+                capacity_label: d.capacity.label,
+                computed_at: d.computed_at,
+            }))
     }
 
     /// Sessions in `[from, to)` (epoch ms).

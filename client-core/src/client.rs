@@ -410,12 +410,12 @@ impl Client {
         for set in SyncSet::ALL {
             self.pull_set(&me, &client_id, set, &mut report, progress)
                 .await?;
-            let topic = if set == SyncSet::Queue {
-                Topic::WorkQueue
-            } else {
-                Topic::Roster
+            let topics: &[Topic] = match set {
+                SyncSet::Queue => &[Topic::WorkQueue],
+                SyncSet::Roster => &[Topic::Roster, Topic::Dashboards],
+                SyncSet::Rest => &[Topic::Roster],
             };
-            self.inner.listeners.notify(&[topic]);
+            self.inner.listeners.notify(topics);
         }
         {
             let mut conn = self.inner.store.conn();
@@ -559,6 +559,45 @@ impl Client {
     /// One mentee on one screen.
     pub fn cockpit(&self, mentee_id: &str) -> Result<Option<Cockpit>> {
         query::cockpit(&self.inner.store.conn(), mentee_id, self.now())
+    }
+
+    /// Every dashboard held (of one kind, or all), with its computation time.
+    pub fn dashboards(
+        &self,
+        kind: Option<mentorsync_protocol::dashboard::DashboardKind>,
+    ) -> Result<Vec<mentorsync_protocol::dashboard::Dashboard>> {
+        crate::dashboards::all(&self.inner.store.conn(), kind)
+    }
+
+    /// A mentor's dashboard as last computed by the server (default: the signed-in
+    /// mentor's).
+    pub fn mentor_dashboard(
+        &self,
+        mentor_id: Option<&str>,
+    ) -> Result<Option<mentorsync_protocol::dashboard::MentorDashboard>> {
+        let id = match mentor_id {
+            Some(id) => id.to_owned(),
+            None => match self.me()? {
+                Some(me) => me.id,
+                None => return Ok(None),
+            },
+        };
+        crate::dashboards::mentor(&self.inner.store.conn(), &id)
+    }
+
+    /// The signed-in coordinator's figures as last computed by the server.
+    pub fn coordinator_dashboard(
+        &self,
+    ) -> Result<Option<mentorsync_protocol::dashboard::CoordinatorFigures>> {
+        match self.me()? {
+            Some(me) => crate::dashboards::coordinator(&self.inner.store.conn(), &me.id),
+            None => Ok(None),
+        }
+    }
+
+    /// The cohorts' figures a director holds, by name.
+    pub fn cohort_dashboards(&self) -> Result<Vec<mentorsync_protocol::dashboard::CohortFigures>> {
+        crate::dashboards::cohorts(&self.inner.store.conn())
     }
 
     /// Commands waiting for the server.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod client;
+pub mod dashboards;
 pub mod error;
 pub mod http;
 pub mod listeners;

@@ -13,6 +13,8 @@ pub enum Topic {
     WorkQueue,
     /// Online state, last sync, pending count, errors.
     SyncStatus,
+    /// Dashboard figures computed by the server.
+    Dashboards,
 }
 
 type Callback = Arc<dyn Fn(Topic) + Send + Sync>;

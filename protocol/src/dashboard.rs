@@ -321,36 +321,30 @@ figures!(
     }
 );
 
-figures!(
-    /// A dashboard as a synced row: computed by the server, with its computation time.
-    Dashboard {
-        /// `mentor:<id>`, `coordinator:<id>` or `cohort:<id>`.
-        id: String,
-        /// Whose dashboard.
-        kind: DashboardKind,
-        /// The mentor, coordinator or cohort id.
-        subject_id: String,
-        /// Scope: set on mentor dashboards (their coordinator sees them too).
-        mentor_id: Option<String>,
-        /// Scope: set on coordinator dashboards.
-        coordinator_id: Option<String>,
-        /// Scope: set on cohort dashboards (the cohort's directors see them).
-        cohort_id: Option<String>,
-        /// [`MentorDashboard`], [`CoordinatorFigures`] or [`CohortFigures`] as JSON.
-        figures: serde_json::Value,
-        /// When the figures were computed.
-        computed_at: i64,
-        /// Bumped whenever the figures change.
-        version: i64,
-        /// Epoch ms of the last change.
-        updated_at: i64,
-    }
-);
-
-impl Default for DashboardKind {
-    fn default() -> Self {
-        DashboardKind::Mentor
-    }
+/// A dashboard as a synced row: computed by the server, with its computation time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dashboard {
+    /// `mentor:<id>`, `coordinator:<id>` or `cohort:<id>`.
+    pub id: String,
+    /// Whose dashboard.
+    pub kind: DashboardKind,
+    /// The mentor, coordinator or cohort id.
+    pub subject_id: String,
+    /// Scope: set on mentor dashboards (their coordinator sees them too).
+    pub mentor_id: Option<String>,
+    /// Scope: set on coordinator dashboards.
+    pub coordinator_id: Option<String>,
+    /// Scope: set on cohort dashboards (the cohort's directors see them).
+    pub cohort_id: Option<String>,
+    /// [`MentorDashboard`], [`CoordinatorFigures`] or [`CohortFigures`] as JSON.
+    pub figures: serde_json::Value,
+    /// When the figures were computed.
+    pub computed_at: i64,
+    /// Bumped whenever the figures change.
+    pub version: i64,
+    /// Epoch ms of the last change.
+    pub updated_at: i64,
 }
 
 /// The median of `values` (sorted in place); the lower middle for an even count, so it is

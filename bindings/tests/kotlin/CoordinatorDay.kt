@@ -29,10 +29,15 @@ class Server(dir: File) {
             "--coordinators", "1", "--cohorts", "1", "--database-url", db)
             .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
         check(seed.waitFor() == 0) { "seeding failed" }
+        // Dashboards once, up front; the scheduler stays off so only the test changes data.
+        val job = ProcessBuilder(bin, "run-job", "dashboards", "--database-url", db)
+            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+        check(job.waitFor() == 0) { "dashboard job failed" }
     }
 
     fun start() {
-        proc = ProcessBuilder(bin, "serve", "--bind", "127.0.0.1:$port", "--database-url", db)
+        proc = ProcessBuilder(bin, "serve", "--bind", "127.0.0.1:$port", "--database-url", db,
+            "--scheduler-tick-seconds", "0")
             .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
         val deadline = System.nanoTime() + 30_000_000_000L
         while (System.nanoTime() < deadline) {
@@ -85,6 +90,11 @@ fun main() = runBlocking {
         check(active.isNotEmpty() && active.all { it.status == MentorStatus.ACTIVE }) { "active filter" }
         val mentor = active[0]
         check(client.roster(query(name = mentor.displayName.take(3).lowercase())).isNotEmpty()) { "name filter" }
+
+        val board = client.mentorDashboard(mentor.mentorId)
+        check(board != null && board.computedAt > 0) { "the mentor's dashboard synced" }
+        check(board!!.capacityLabel == "${board.capacityUsed}/${board.capacityWeekly} weekly slots") { board.capacityLabel }
+        check(client.dashboards("coordinator").map { it.subjectId } == listOf(me.id)) { "own coordinator figures" }
 
         val recorder = Recorder()
         val handle = client.observe(Topic.ROSTER, recorder)

@@ -4,6 +4,7 @@ mentor offline (the listener fires), get the signal back, sync, the verdict arri
 command the server refuses comes back as a typed error or a rejected record."""
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -39,10 +40,15 @@ class Server:
              "--coordinators", "1", "--cohorts", "1", "--database-url", self.db],
             check=True, capture_output=True,
         )
+        # Dashboards are computed once, up front; the scheduler stays off so that nothing
+        # but the test changes the data while it runs.
+        subprocess.run([self.bin, "run-job", "dashboards", "--database-url", self.db],
+                       check=True, capture_output=True)
 
     def start(self):
         self.proc = subprocess.Popen(
-            [self.bin, "serve", "--bind", f"127.0.0.1:{self.port}", "--database-url", self.db],
+            [self.bin, "serve", "--bind", f"127.0.0.1:{self.port}", "--database-url", self.db,
+             "--scheduler-tick-seconds", "0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
@@ -109,6 +115,17 @@ def test_a_coordinators_day(server, tmp_path):
         assert all(r.status == ms.MentorStatus.ACTIVE for r in active)
         mentor = active[0]
         assert client.roster(query(name=mentor.display_name[:3].lower()))
+
+        # The server's dashboards came with the roster: the coordinator's own figures and
+        # those of every mentor they coordinate, each with its computation time.
+        mine = client.dashboards("coordinator")
+        assert [d.subject_id for d in mine] == [me.id]
+        figures = json.loads(mine[0].figures_json)
+        assert figures["mentors"] == len(client.roster(query()))
+        board = client.mentor_dashboard(mentor.mentor_id)
+        assert board is not None and board.computed_at > 0
+        assert board.capacity_label == f"{board.capacity_used}/{board.capacity_weekly} weekly slots"
+        assert {d.kind for d in client.dashboards(None)} == {"coordinator", "mentor"}
 
         recorder = Recorder()
         handle = client.observe(ms.Topic.ROSTER, recorder)
