@@ -18,7 +18,63 @@ both_backends!(
     a_running_client_follows_pokes,
     offline_notes_edits_merge,
     a_reassigned_mentee_moves_between_devices,
+    dashboards_reach_the_devices_that_may_see_them,
 );
+
+async fn dashboards_reach_the_devices_that_may_see_them(h: &Harness) {
+    use mentorsync_server::clock::Clock;
+    use mentorsync_server::jobs::{Job, scheduler};
+    let director = h.client("director@a.test").await;
+    let mentor = h.client("mentor@a.test").await;
+    director.sync(|_| {}).await.unwrap();
+    assert!(
+        director.cohort_dashboards().unwrap().is_empty(),
+        "none computed yet"
+    );
+
+    scheduler::run(&h.db, Job::Dashboards, h.clock.now_ms())
+        .await
+        .unwrap();
+    let fired = Arc::new(AtomicUsize::new(0));
+    let seen = fired.clone();
+    let _sub = director.observe(Topic::Dashboards, move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    });
+    director.sync(|_| {}).await.unwrap();
+    assert!(
+        fired.load(Ordering::SeqCst) >= 1,
+        "the dashboards listener fired"
+    );
+    let cohorts = director.cohort_dashboards().unwrap();
+    assert_eq!(cohorts.len(), 1);
+    assert_eq!(cohorts[0].cohort_id, h.a.cohort);
+    // Two enrolled mentees, one with an active mentor.
+    assert_eq!(
+        (
+            cohorts[0].mentor_coverage.numerator,
+            cohorts[0].mentor_coverage.denominator
+        ),
+        (1, 2)
+    );
+    assert_eq!(cohorts[0].computed_at, h.clock.now_ms());
+    assert!(
+        director
+            .mentor_dashboard(Some(&h.a.mentor))
+            .unwrap()
+            .is_none()
+    );
+
+    mentor.sync(|_| {}).await.unwrap();
+    let mine = mentor
+        .mentor_dashboard(None)
+        .unwrap()
+        .expect("own dashboard");
+    assert_eq!(mine.capacity.label, "1/3 weekly slots");
+    assert!(mentor.cohort_dashboards().unwrap().is_empty());
+    assert_eq!(mentor.dashboards(None).unwrap().len(), 1);
+    h.assert_mirrors_server(&director, &h.a.id, "director@a.test")
+        .await;
+}
 
 async fn a_reassigned_mentee_moves_between_devices(h: &Harness) {
     use mentorsync_protocol::command::*;
