@@ -229,6 +229,19 @@ async fn authorization_matrix(app: &TestApp) {
             v.clone(),
             &[Admin, Coordinator],
         ),
+        get(
+            format!("/api/v1/mentor/dashboard?mentor_id={m}"),
+            &[Admin, Coordinator, Mentor],
+        ),
+        get(
+            format!("/api/v1/director/dashboard/cohorts/{}", a.cohort_id),
+            &[Admin, Director],
+        ),
+        post(
+            "/api/v1/director/dashboard/refresh".into(),
+            v.clone(),
+            &[Admin, Director],
+        ),
     ];
 
     let audit_before: i64 = app
@@ -238,8 +251,13 @@ async fn authorization_matrix(app: &TestApp) {
         )
         .await;
     // Foreign chapter first, while every target is in a state where a leak would show.
-    // (Submitting a mission names no row of chapter a: chapter b's mentee submits into b.)
-    for c in cases.iter().filter(|c| c.path != "/api/v1/missions") {
+    // (Submitting a mission names no row of chapter a: chapter b's mentee submits into b;
+    // a refresh recomputes the caller's own cohorts.)
+    let names_no_row = ["/api/v1/missions", "/api/v1/director/dashboard/refresh"];
+    for c in cases
+        .iter()
+        .filter(|c| !names_no_row.contains(&c.path.as_str()))
+    {
         for role in ROLES {
             let (status, body) = call(app, &app.b.user(role).token, c).await;
             let expected: &[u16] = if c.allowed.contains(&role) {
@@ -292,8 +310,11 @@ async fn authorization_matrix(app: &TestApp) {
     }
 
     // Lists: who may read them, and nothing of chapter a ever appears in chapter b's.
-    let lists: [(&str, &[Role]); 3] = [
+    let lists: [(&str, &[Role]); 6] = [
         ("/api/v1/coordinator/roster", &[Admin, Coordinator]),
+        ("/api/v1/coordinator/dashboard", &[Admin, Coordinator]),
+        ("/api/v1/director/dashboard/summary", &[Admin, Director]),
+        ("/api/v1/director/dashboard/cohorts", &[Admin, Director]),
         ("/api/v1/mentor/workqueue", &[Admin, Coordinator, Mentor]),
         (
             "/api/v1/me",
@@ -308,6 +329,7 @@ async fn authorization_matrix(app: &TestApp) {
         &a.coordinator.id,
         &a.admin.id,
         &a.id,
+        &a.cohort_id,
     ];
     for (path, allowed) in lists {
         for role in ROLES {

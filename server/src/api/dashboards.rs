@@ -54,37 +54,40 @@ async fn mentor_for(
     caller: &Caller,
     asked: Option<Uuid>,
 ) -> Result<String, ApiError> {
-    let asked = asked.map(|u| u.to_string());
-    match (caller.role, asked) {
-        (Role::Mentor, None) => Ok(caller.user_id.clone()),
-        (Role::Mentor, Some(id)) if id == caller.user_id => Ok(id),
-        (Role::Admin | Role::Coordinator, Some(id)) => {
-            let mut tx = s.db.read().await?;
-            let in_chapter = tx
-                .exists(
-                    crate::db::q(
-                        "SELECT 1 FROM mentor_profiles WHERE user_id = $1 AND chapter_id = $2",
-                    )
-                    .bind(id.as_str())
-                    .bind(caller.actor.chapter_id.as_str()),
-                )
-                .await?;
-            if !in_chapter {
-                return Err(ApiError::not_found("mentor"));
-            }
-            if caller.role == Role::Coordinator
-                && !coordinates(&mut tx, &caller.user_id, &id).await?
-            {
-                return Err(ApiError::forbidden("you do not coordinate this mentor"));
-            }
-            Ok(id)
-        }
-        (Role::Admin | Role::Coordinator, None) => {
-            Err(ApiError::bad_request("name the mentor with `mentor_id`"))
-        }
-        _ => Err(ApiError::forbidden(
+    if !matches!(caller.role, Role::Mentor | Role::Coordinator | Role::Admin) {
+        return Err(ApiError::forbidden(
             "the mentor dashboard is for mentors and those who manage them",
-        )),
+        ));
+    }
+    let Some(id) = asked.map(|u| u.to_string()) else {
+        return match caller.role {
+            Role::Mentor => Ok(caller.user_id.clone()),
+            _ => Err(ApiError::bad_request("name the mentor with `mentor_id`")),
+        };
+    };
+    let mut tx = s.db.read().await?;
+    let in_chapter = tx
+        .exists(
+            crate::db::q("SELECT 1 FROM mentor_profiles WHERE user_id = $1 AND chapter_id = $2")
+                .bind(id.as_str())
+                .bind(caller.actor.chapter_id.as_str()),
+        )
+        .await?;
+    if !in_chapter {
+        return Err(ApiError::not_found("mentor"));
+    }
+    let allowed = match caller.role {
+        Role::Admin => true,
+        Role::Mentor => id == caller.user_id,
+        _ => coordinates(&mut tx, &caller.user_id, &id).await?,
+    };
+    tx.rollback().await?;
+    if allowed {
+        Ok(id)
+    } else {
+        Err(ApiError::forbidden(
+            "this is not a mentor you may look after",
+        ))
     }
 }
 
