@@ -60,14 +60,19 @@ fn pending_keys(conn: &Connection) -> Result<HashSet<(String, String)>> {
     Ok(keys)
 }
 
-/// A page of the roster.
+/// A page of the roster. The per-mentor subqueries name their indexes: without
+/// statistics on the generated columns SQLite walked every row of the entity per mentor
+/// (320 ms for a page of 50 on a 20,000-row device; 2 ms with the index; see
+/// docs/performance.md, W7).
 pub fn roster(conn: &Connection, f: &RosterFilter, now: i64) -> Result<Vec<RosterItem>> {
     let mut sql = String::from(
         "SELECT v.data, \
-           (SELECT p.data FROM view_rows p WHERE p.entity = 'pause' AND p.mentor_id = v.id \
+           (SELECT p.data FROM view_rows p INDEXED BY view_by_mentor WHERE p.entity = 'pause' AND p.mentor_id = v.id \
               AND p.status IN ('requested', 'scheduled', 'active') LIMIT 1), \
-           (SELECT COUNT(*) FROM view_rows a WHERE a.entity = 'mentee_assignment' AND a.mentor_id = v.id AND a.status = 'active'), \
-           (SELECT COUNT(*) FROM view_rows a JOIN view_rows fl ON fl.entity = 'flag' AND fl.mentee_id = a.mentee_id \
+           (SELECT COUNT(*) FROM view_rows a INDEXED BY view_by_mentor WHERE a.entity = 'mentee_assignment' \
+              AND a.mentor_id = v.id AND a.status = 'active'), \
+           (SELECT COUNT(*) FROM view_rows a INDEXED BY view_by_mentor \
+              JOIN view_rows fl INDEXED BY view_by_mentee ON fl.entity = 'flag' AND fl.mentee_id = a.mentee_id \
               AND fl.status <> 'resolved' \
             WHERE a.entity = 'mentee_assignment' AND a.mentor_id = v.id AND a.status = 'active') \
          FROM view_rows v WHERE v.entity = 'mentor'",
@@ -153,10 +158,15 @@ pub fn work_queue(
     limit: u32,
 ) -> Result<Vec<WorkItem>> {
     let sql = format!(
-        "SELECT data FROM view_rows WHERE entity = 'work_item' AND status IN ('open', 'in_progress') {} \
+        "SELECT data FROM view_rows{} WHERE entity = 'work_item' AND status IN ('open', 'in_progress') {} \
          ORDER BY CASE WHEN due < ?1 THEN 0 ELSE 1 END, \
            CASE json_extract(data, '$.priority') WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, \
            due, id LIMIT ?2",
+        if mentor_id.is_some() {
+            " INDEXED BY view_by_mentor"
+        } else {
+            ""
+        },
         if mentor_id.is_some() {
             "AND mentor_id = ?3"
         } else {

@@ -111,13 +111,15 @@ pub fn view_where<T: DeserializeOwned>(
     value: &str,
     statuses: &[&str],
 ) -> Result<Vec<(T, i64)>> {
-    let col = match column {
-        "mentor_id" => "mentor_id",
-        "mentee_id" => "mentee_id",
-        _ => "id",
+    // SQLite has no statistics for the generated columns and would otherwise walk the
+    // primary key over every row of the entity; name the index.
+    let (col, index) = match column {
+        "mentor_id" => ("mentor_id", " INDEXED BY view_by_mentor"),
+        "mentee_id" => ("mentee_id", " INDEXED BY view_by_mentee"),
+        _ => ("id", ""),
     };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT data, version, status FROM view_rows WHERE entity = ?1 AND {col} = ?2"
+        "SELECT data, version, status FROM view_rows{index} WHERE entity = ?1 AND {col} = ?2"
     ))?;
     let rows = stmt.query_map(params![entity.as_str(), value], |r| {
         Ok((
