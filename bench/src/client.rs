@@ -111,7 +111,12 @@ pub async fn w1_w7(
             raw_rate,
             "rows/s",
         ),
-        Line::info("W1", "  server only: same pages pulled, not stored", pull_rate, "rows/s"),
+        Line::info(
+            "W1",
+            "  server only: same pages pulled, not stored",
+            pull_rate,
+            "rows/s",
+        ),
         Line::new(
             "W1",
             "  bytes per row on the wire (compressed)",
