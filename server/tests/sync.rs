@@ -373,6 +373,49 @@ async fn push_is_exactly_once(app: &TestApp) {
         .map(|v| v["mutation_id"].as_i64().unwrap())
         .collect();
     assert_eq!(ids, [5, 6]);
+
+    // One push is one transaction with a savepoint per command: a command refused by the
+    // database half-way (a duplicate id) leaves no trace, the others in the push stay.
+    let flag = uuid::Uuid::new_v4().to_string();
+    let raise = |n: i64| json!({"mutation_id": n, "name": "raise_flag", "args": {"mentee_id": a.mentee.id, "severity": "low", "reason": "r", "flag_id": flag}});
+    let (status, r) = app
+        .push(
+            &a.coordinator.token,
+            &client,
+            json!([raise(7), raise(8), {"mutation_id": 9, "name": "pause_mentor", "args": {"mentor_id": a.mentor.id, "reason": "x"}}]),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let outcomes: Vec<&str> = r["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["applied", "rejected", "applied"], "{r}");
+    assert_eq!(r["verdicts"][1]["code"], "conflict");
+    assert_eq!(app.audit_count(&flag).await, 1);
+    let logged: i64 = app
+        .scalar(
+            "SELECT COUNT(*) FROM change_log WHERE entity_id = $1",
+            &[&flag],
+        )
+        .await;
+    assert_eq!(logged, 1);
+    let notified: i64 = app
+        .scalar(
+            "SELECT COUNT(*) FROM notifications WHERE entity_id = $1",
+            &[&flag],
+        )
+        .await;
+    assert_eq!(notified, 1, "the refused copy's notification went with it");
+    let status: String = app
+        .scalar(
+            "SELECT status FROM mentor_profiles WHERE user_id = $1",
+            &[&a.mentor.id],
+        )
+        .await;
+    assert_eq!(status, "paused");
 }
 
 async fn reassignment_moves_rows_between_scopes(app: &TestApp) {

@@ -265,7 +265,34 @@ macro_rules! on_tx {
     };
 }
 
+/// A point inside a transaction to roll back to (see [`Tx::savepoint`]).
+#[derive(Debug)]
+#[must_use]
+pub struct Savepoint(usize);
+
 impl Tx {
+    /// Marks a point the transaction can return to without losing what came before: a
+    /// batch runs each command inside one, so a refused command's writes (and its queued
+    /// change-log rows) go while the others stay. One savepoint at a time.
+    pub async fn savepoint(&mut self) -> Result<Savepoint, sqlx::Error> {
+        self.execute(q("SAVEPOINT command")).await?;
+        Ok(Savepoint(self.changes.len()))
+    }
+
+    /// Keeps everything since the savepoint.
+    pub async fn release(&mut self, _point: Savepoint) -> Result<(), sqlx::Error> {
+        self.execute(q("RELEASE SAVEPOINT command")).await?;
+        Ok(())
+    }
+
+    /// Undoes everything since the savepoint, including queued change-log rows.
+    pub async fn rollback_to(&mut self, point: Savepoint) -> Result<(), sqlx::Error> {
+        self.execute(q("ROLLBACK TO SAVEPOINT command")).await?;
+        self.execute(q("RELEASE SAVEPOINT command")).await?;
+        self.changes.truncate(point.0);
+        Ok(())
+    }
+
     /// Queues a change-log row; written when the transaction commits.
     pub fn record_change(&mut self, change: ChangeRow) {
         self.changes.push(change);

@@ -1,8 +1,11 @@
 //! `POST /api/v1/sync/push`: a client's outbox, applied exactly once.
 //!
-//! Each mutation runs in its own transaction, which also advances the client's
+//! The new mutations of a push run in one transaction (group commit: one fsync per push,
+//! not per command), each inside a savepoint, so a refused command's writes are undone
+//! while the others stay. For each, the transaction advances the client's
 //! `last_mutation_id` (with `WHERE last_mutation_id = id - 1`, so two copies of the same
-//! push cannot both apply it) and records the verdict. A mutation at or below
+//! push cannot both apply it) and records the verdict. If the database fails, nothing of
+//! the push is kept and the client sends it again. A mutation at or below
 //! `last_mutation_id` is a retry: its recorded verdict is returned and nothing runs. A
 //! mutation past `last_mutation_id + 1` is a gap and the push is refused. Commands are run
 //! by `domain::execute`, the same code the REST endpoints use.
@@ -56,20 +59,53 @@ pub async fn push(
     }
 
     let mut verdicts = Vec::with_capacity(ids.len());
+    let mut fresh = Vec::new();
     for (id, value) in ids.into_iter().zip(req.mutations) {
-        let verdict = if id <= last {
-            replay(db, &client_id, id).await?
+        if id <= last {
+            verdicts.push(replay(db, &client_id, id).await?);
         } else {
-            let v = apply(db, actor, &client_id, id, value, now()).await?;
-            last = last.max(id);
-            v
-        };
-        verdicts.push(verdict);
+            fresh.push((id, value));
+        }
     }
+    if let Some((id, _)) = fresh.last() {
+        last = *id;
+    }
+    verdicts.extend(apply_batch(db, actor, &client_id, fresh, now()).await?);
     Ok(PushResponse {
         last_mutation_id: last,
         verdicts,
     })
+}
+
+/// Runs new mutations in one transaction. When another copy of the same push claims a
+/// mutation first, what this one did so far is kept and the rest is answered from the
+/// record.
+async fn apply_batch(
+    db: &Db,
+    actor: &Actor,
+    client_id: &str,
+    items: Vec<(i64, serde_json::Value)>,
+    now: i64,
+) -> Result<Vec<Verdict>, SyncError> {
+    let mut out = Vec::with_capacity(items.len());
+    if items.is_empty() {
+        return Ok(out);
+    }
+    let mut tx = db.write().await?;
+    let mut rest = items.into_iter();
+    for (id, value) in rest.by_ref() {
+        if !claim(&mut tx, client_id, id).await? {
+            tx.commit().await?;
+            out.push(replay(db, client_id, id).await?);
+            for (id, _) in rest {
+                out.push(replay(db, client_id, id).await?);
+            }
+            return Ok(out);
+        }
+        out.push(apply(&mut tx, actor, client_id, id, value, now).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
 }
 
 async fn replay(db: &Db, client_id: &str, id: i64) -> Result<Verdict, SyncError> {
@@ -79,10 +115,10 @@ async fn replay(db: &Db, client_id: &str, id: i64) -> Result<Verdict, SyncError>
     v.ok_or_else(|| SyncError::BadRequest(format!("no verdict is recorded for mutation {id}")))
 }
 
-/// Runs one new mutation and records its verdict, in one transaction (or, when it is
-/// refused, records the refusal in a fresh one: the refused command's writes are gone).
+/// Runs one claimed mutation inside a savepoint and records its verdict; a refused
+/// command's writes are rolled back and the refusal is recorded instead.
 async fn apply(
-    db: &Db,
+    tx: &mut crate::db::Tx,
     actor: &Actor,
     client_id: &str,
     id: i64,
@@ -90,17 +126,13 @@ async fn apply(
     now: i64,
 ) -> Result<Verdict, SyncError> {
     let parsed = serde_json::from_value::<Mutation>(value);
-    let mut tx = db.write().await?;
-    if !claim(&mut tx, client_id, id).await? {
-        tx.rollback().await?;
-        return replay(db, client_id, id).await;
-    }
+    let point = tx.savepoint().await?;
     let (name, refusal) = match parsed {
         Err(e) => (
             "unknown".to_owned(),
             Refusal::new("bad_command", format!("not a valid command: {e}"), None),
         ),
-        Ok(m) => match domain::execute(&mut tx, actor, now, &m.command, m.expected_version).await {
+        Ok(m) => match domain::execute(tx, actor, now, &m.command, m.expected_version).await {
             Ok(applied) => {
                 let verdict = Verdict {
                     mutation_id: id,
@@ -118,8 +150,8 @@ async fn apply(
                             .collect(),
                     },
                 };
-                record(&mut tx, client_id, id, m.command.name(), &verdict, now).await?;
-                tx.commit().await?;
+                tx.release(point).await?;
+                record(tx, client_id, id, m.command.name(), &verdict, now).await?;
                 return Ok(verdict);
             }
             Err(e) => (
@@ -128,16 +160,11 @@ async fn apply(
             ),
         },
     };
-    // Refused: undo whatever the command wrote, then record the refusal on its own.
-    tx.rollback().await?;
-    let mut tx = db.write().await?;
-    if !claim(&mut tx, client_id, id).await? {
-        tx.rollback().await?;
-        return replay(db, client_id, id).await;
-    }
+    // Refused: undo whatever the command wrote, then record the refusal.
+    tx.rollback_to(point).await?;
     let current = match refusal.target {
         Some((entity, target_id)) if refusal.show_current => {
-            rows::load_json(&mut tx, entity, &target_id, &actor.chapter_id, now).await?
+            rows::load_json(tx, entity, &target_id, &actor.chapter_id, now).await?
         }
         _ => None,
     };
@@ -149,8 +176,7 @@ async fn apply(
             current: refusal.current.or(current),
         },
     };
-    record(&mut tx, client_id, id, &name, &verdict, now).await?;
-    tx.commit().await?;
+    record(tx, client_id, id, &name, &verdict, now).await?;
     Ok(verdict)
 }
 
