@@ -124,7 +124,7 @@ async fn seed_demo(db: &Db, size: &DemoSize) -> anyhow::Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let logins = seed::demo(&mut tx, SystemClock.now_ms_i64(), hash, size, |done, _| {
+    let logins = seed::demo(&mut tx, SystemClock.now_ms(), hash, size, |done, _| {
         bar.set_position(done)
     })
     .await?;
@@ -141,15 +141,6 @@ async fn seed_demo(db: &Db, size: &DemoSize) -> anyhow::Result<()> {
         eprintln!("  {role:<12} {email}");
     }
     Ok(())
-}
-
-trait NowMs {
-    fn now_ms_i64(&self) -> i64;
-}
-impl NowMs for SystemClock {
-    fn now_ms_i64(&self) -> i64 {
-        mentorsync_server::clock::Clock::now_ms(self)
-    }
 }
 
 #[tokio::main]

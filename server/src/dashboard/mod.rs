@@ -9,6 +9,19 @@ pub mod mentor;
 pub mod store;
 pub mod stream;
 
+/// Whether two computations of a dashboard show the same figures (their computation
+/// times aside): only then is there something new to store, sync or stream.
+pub fn same_figures(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    let strip = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("computed_at");
+        }
+        v
+    };
+    strip(a) == strip(b)
+}
+
 /// The day containing `now`, for a viewer `utc_offset_minutes` east of UTC: `[start, end)`.
 pub fn day_bounds(now: i64, utc_offset_minutes: i64) -> (i64, i64) {
     const DAY: i64 = 86_400_000;

@@ -49,17 +49,6 @@ struct Follow {
     last: Option<serde_json::Value>,
 }
 
-fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    let strip = |v: &serde_json::Value| {
-        let mut v = v.clone();
-        if let Some(o) = v.as_object_mut() {
-            o.remove("computed_at");
-        }
-        v
-    };
-    strip(a) == strip(b)
-}
-
 /// The stream for a mentor (the viewer). Ends at shutdown.
 pub async fn follow(
     state: AppState,
@@ -112,7 +101,10 @@ pub async fn follow(
             let Ok(json) = serde_json::to_value(&d) else {
                 continue;
             };
-            if f.last.as_ref().is_some_and(|l| same(l, &json)) {
+            if f.last
+                .as_ref()
+                .is_some_and(|l| super::same_figures(l, &json))
+            {
                 continue;
             }
             let event = Event::default().event("dashboard").json_data(&json);
