@@ -139,15 +139,10 @@ async fn main() -> anyhow::Result<()> {
             lines.extend(load::w5(&srv, &db).await?);
         }
         drop(srv);
-        if let Some(schema) = &target.pg_schema {
-            let mut tx = db.write().await?;
-            tx.execute(mentorsync_server::db::q(format!(
-                "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-            )))
-            .await?;
-            tx.commit().await?;
-        }
         db.close().await;
+        if let Some(schema) = &target.pg_schema {
+            mentorsync_server::db::Db::drop_pg_schema(&target.url, schema).await?;
+        }
         println!("\n{backend}");
         report::table(&lines);
         all.push((backend.to_string(), lines));

@@ -6,7 +6,7 @@
 pub mod proxy;
 
 use mentorsync_server::clock::ManualClock;
-use mentorsync_server::db::{ConnectOptions, Db, q};
+use mentorsync_server::db::{ConnectOptions, Db};
 use mentorsync_server::seed::{Seeder, SmallChapter};
 use mentorsync_server::{AppState, Settings};
 use std::sync::Arc;
@@ -208,20 +208,8 @@ impl Harness {
         self.state.shutdown.cancel();
         let _ = self.server.await;
         self.db.close().await;
-        if let Some((url, schema)) = self.schema
-            && let Ok(db) = Db::connect(&ConnectOptions {
-                max_connections: 1,
-                ..ConnectOptions::new(url)
-            })
-            .await
-        {
-            if let Ok(mut tx) = db.write().await {
-                let _ = tx
-                    .execute(q(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")))
-                    .await;
-                let _ = tx.commit().await;
-            }
-            db.close().await;
+        if let Some((url, schema)) = self.schema {
+            let _ = Db::drop_pg_schema(&url, &schema).await;
         }
     }
 

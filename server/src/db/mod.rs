@@ -215,6 +215,22 @@ impl Db {
         tx.rollback().await
     }
 
+    /// Drops a PostgreSQL schema and everything in it (what tests and the benchmark
+    /// create for one run), over a connection of its own.
+    pub async fn drop_pg_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {
+        let db = Db::connect(&ConnectOptions {
+            max_connections: 1,
+            ..ConnectOptions::new(url)
+        })
+        .await?;
+        let mut tx = db.write().await?;
+        tx.execute(q(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")))
+            .await?;
+        tx.commit().await?;
+        db.close().await;
+        Ok(())
+    }
+
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         match &self.pool {

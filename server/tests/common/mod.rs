@@ -286,20 +286,8 @@ impl TestApp {
         self.state.shutdown.cancel();
         let _ = self.server.await;
         self.db.close().await;
-        if let Some((url, schema)) = self.schema
-            && let Ok(db) = Db::connect(&ConnectOptions {
-                max_connections: 1,
-                ..ConnectOptions::new(url)
-            })
-            .await
-        {
-            if let Ok(mut tx) = db.write().await {
-                let _ = tx
-                    .execute(q(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")))
-                    .await;
-                let _ = tx.commit().await;
-            }
-            db.close().await;
+        if let Some((url, schema)) = self.schema {
+            let _ = Db::drop_pg_schema(&url, &schema).await;
         }
     }
 
