@@ -15,6 +15,7 @@ both_backends!(
     dashboards_answer_only_those_entitled,
     dashboards_sync_by_scope,
     mentor_stream_sends_changes,
+    mentor_stream_counts_toward_the_stream_limit,
 );
 
 const HOUR: i64 = 3_600_000;
@@ -403,4 +404,35 @@ async fn mentor_stream_sends_changes(app: &TestApp) {
     let next = next_dashboard(&mut events, &mut buf).await;
     assert_eq!(next["at_risk"][0]["mentee_id"], a.mentee.id.as_str());
     assert_eq!(next["at_risk"][0]["highest_severity"], "medium");
+}
+
+async fn mentor_stream_counts_toward_the_stream_limit(app: &TestApp) {
+    let a = &app.a;
+    let mut open = Vec::new();
+    for _ in 0..app.state.settings.event_streams_per_user {
+        let r = app
+            .http
+            .get(app.url("/api/v1/sync/events"))
+            .bearer_auth(&a.mentor.token)
+            .header("x-mentorsync-protocol", PROTOCOL)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        open.push(r);
+    }
+    let r = app
+        .get(&a.mentor.token, "/api/v1/mentor/dashboard/stream")
+        .await;
+    assert_error(&r, 429, "too_many_requests");
+    open.pop();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let r = app
+        .http
+        .get(app.url("/api/v1/mentor/dashboard/stream"))
+        .bearer_auth(&a.mentor.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a freed slot is usable");
 }

@@ -23,6 +23,7 @@ both_backends!(
     retries_with_backoff_and_never_resends,
     gives_up_after_the_last_attempt,
     webhook_posts_signed_messages,
+    webhook_errors_are_retried,
 );
 
 /// A channel that fails its first `failures` calls.
@@ -250,6 +251,11 @@ async fn gives_up_after_the_last_attempt(app: &TestApp) {
 type Received = Arc<Mutex<Vec<(HeaderMap, bytes::Bytes)>>>;
 
 async fn receiver() -> (String, Received) {
+    failing_receiver(0).await
+}
+
+/// A webhook receiver that answers 500 to its first `failures` requests.
+async fn failing_receiver(failures: usize) -> (String, Received) {
     let got: Received = Arc::default();
     let sink = got.clone();
     let app = axum::Router::new().route(
@@ -257,8 +263,13 @@ async fn receiver() -> (String, Received) {
         axum::routing::post(move |headers: HeaderMap, body: bytes::Bytes| {
             let sink = sink.clone();
             async move {
-                sink.lock().unwrap().push((headers, body));
-                "ok"
+                let mut sink = sink.lock().unwrap();
+                sink.push((headers, body));
+                if sink.len() <= failures {
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::OK
+                }
             }
         }),
     );
@@ -305,4 +316,32 @@ async fn webhook_posts_signed_messages(app: &TestApp) {
     let mut expected = vec![a.coordinator.id.clone(), a.director.id.clone()];
     expected.sort();
     assert_eq!(recipients, expected);
+}
+
+async fn webhook_errors_are_retried(app: &TestApp) {
+    let a = &app.a;
+    let (url, got) = failing_receiver(1).await;
+    let dispatcher = Dispatcher::new(vec![Arc::new(WebhookChannel::new(url, "s3cret").unwrap())]);
+    let r = app
+        .post(
+            &a.mentor.token,
+            "/api/v1/mentor/flags",
+            json!({"mentee_id": a.mentee.id, "severity": "low", "reason": "quiet"}),
+        )
+        .await;
+    assert!(r.0.is_success(), "{}", r.1);
+    let first = dispatcher.run_once(&app.db, T0 + 1000).await.unwrap();
+    assert_eq!((first.delivered, first.retrying), (0, 1));
+    let error: String = app
+        .scalar("SELECT last_error FROM notifications", &[])
+        .await;
+    assert!(error.contains("500"), "{error}");
+    let second = dispatcher.run_once(&app.db, T0 + 31_000).await.unwrap();
+    assert_eq!(second.delivered, 1);
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "sent again after the error");
+    assert_eq!(
+        got[0].0[DELIVERY_HEADER], got[1].0[DELIVERY_HEADER],
+        "the receiver can tell it is the same"
+    );
 }
