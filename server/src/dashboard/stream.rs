@@ -3,7 +3,7 @@
 //! instance) and once a minute (time alone makes items overdue and moves "today").
 
 use super::{day_bounds, mentor};
-use crate::db::Notice;
+use crate::db::{Notice, Tx};
 use crate::state::AppState;
 use crate::sync::events::StreamSlot;
 use crate::sync::scope::{self, ScopeSet, Viewer};
@@ -24,18 +24,39 @@ pub async fn current(
     mentor_id: &str,
     utc_offset_minutes: i64,
 ) -> Result<Option<MentorDashboard>, sqlx::Error> {
-    let now = state.now();
     let mut tx = state.db.read().await?;
-    let mut all = mentor::compute(
+    let d = compute_in(
         &mut tx,
+        state.now(),
         chapter_id,
-        Some(mentor_id),
-        now,
-        day_bounds(now, utc_offset_minutes),
+        mentor_id,
+        utc_offset_minutes,
     )
     .await?;
     tx.rollback().await?;
+    Ok(d)
+}
+
+async fn compute_in(
+    tx: &mut Tx,
+    now: i64,
+    chapter_id: &str,
+    mentor_id: &str,
+    utc_offset_minutes: i64,
+) -> Result<Option<MentorDashboard>, sqlx::Error> {
+    let day = day_bounds(now, utc_offset_minutes);
+    let mut all = mentor::compute(tx, chapter_id, Some(mentor_id), now, day).await?;
     Ok(all.remove(mentor_id))
+}
+
+/// The viewer's scope set and dashboard, in one snapshot.
+async fn refresh(f: &Follow) -> Result<(ScopeSet, Option<MentorDashboard>), sqlx::Error> {
+    let mut tx = f.state.db.read().await?;
+    let scopes = scope::current(&mut tx, &f.viewer).await?;
+    let v = &f.viewer;
+    let d = compute_in(&mut tx, f.state.now(), &v.chapter_id, &v.user_id, f.offset).await?;
+    tx.rollback().await?;
+    Ok((scopes, d))
 }
 
 struct Follow {
@@ -87,17 +108,11 @@ pub async fn follow(
             if !relevant {
                 continue;
             }
-            if let Ok(mut tx) = f.state.db.read().await {
-                if let Ok(s) = scope::current(&mut tx, &f.viewer).await {
-                    f.scopes = s;
-                }
-                let _ = tx.rollback().await;
-            }
-            let Ok(Some(d)) =
-                current(&f.state, &f.viewer.chapter_id, &f.viewer.user_id, f.offset).await
-            else {
+            // A visible change may also have changed what the mentor sees (a new mentee).
+            let Ok((scopes, Some(d))) = refresh(&f).await else {
                 continue;
             };
+            f.scopes = scopes;
             let Ok(json) = serde_json::to_value(&d) else {
                 continue;
             };

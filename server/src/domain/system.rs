@@ -65,14 +65,15 @@ fn not_due(what: &str) -> DomainError {
     DomainError::refuse("not_due", what.to_owned())
 }
 
-fn to_coordinator(
+/// Tells the mentor's coordinator (resolved when sent) what the scheduler did.
+async fn notify_coordinator(
+    ctx: &mut Ctx<'_>,
     kind: &'static str,
     mentor: &Mentor,
-    entity: Entity,
-    id: &str,
+    (entity, id): (Entity, &str),
     message: String,
-) -> NewNotification {
-    NewNotification {
+) -> Result<(), DomainError> {
+    ctx.notify(NewNotification {
         kind,
         audience: Audience::Coordinator,
         mentor_id: Some(mentor.id.clone()),
@@ -81,7 +82,8 @@ fn to_coordinator(
         entity,
         entity_id: id.to_owned(),
         message,
-    }
+    })
+    .await
 }
 
 async fn start_pause(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainError> {
@@ -96,13 +98,13 @@ async fn start_pause(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, Domai
     update_pause(ctx, &pause, PauseAction::Start, None, None).await?;
     set_status(ctx, &m, MentorAction::Pause).await?;
     let message = format!("{}'s pause has begun: {}", m.display_name, pause.reason);
-    ctx.notify(to_coordinator(
+    notify_coordinator(
+        ctx,
         "pause_started",
         &m,
-        Entity::Pause,
-        &pause.id,
+        (Entity::Pause, &pause.id),
         message,
-    ))
+    )
     .await?;
     Ok((Entity::Pause, pause.id))
 }
@@ -117,14 +119,7 @@ async fn end_pause(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainE
     mentor::resume(ctx, &pause.mentor_id).await?;
     let m: Mentor = ctx.load(Entity::Mentor, &pause.mentor_id, false).await?;
     let message = format!("{} is back from their pause", m.display_name);
-    ctx.notify(to_coordinator(
-        "pause_ended",
-        &m,
-        Entity::Pause,
-        &pause.id,
-        message,
-    ))
-    .await?;
+    notify_coordinator(ctx, "pause_ended", &m, (Entity::Pause, &pause.id), message).await?;
     Ok((Entity::Pause, pause.id))
 }
 
@@ -156,13 +151,13 @@ async fn expire_certification(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Prim
         "{}'s certification expired; paused until it is renewed",
         m.display_name
     );
-    ctx.notify(to_coordinator(
+    notify_coordinator(
+        ctx,
         "certification_expired",
         &m,
-        Entity::Mentor,
-        &m.id,
+        (Entity::Mentor, &m.id),
         message,
-    ))
+    )
     .await?;
     Ok((Entity::Mentor, m.id))
 }
@@ -206,13 +201,13 @@ async fn mark_overdue(ctx: &mut Ctx<'_>, item_id: &str) -> Result<Primary, Domai
     if let Some(mentor_id) = &w.mentor_id {
         let m: Mentor = ctx.load(Entity::Mentor, mentor_id, false).await?;
         let message = format!("{}'s {} item is past its SLA", m.display_name, w.kind);
-        ctx.notify(to_coordinator(
+        notify_coordinator(
+            ctx,
             "work_item_overdue",
             &m,
-            Entity::WorkItem,
-            &w.id,
+            (Entity::WorkItem, &w.id),
             message,
-        ))
+        )
         .await?;
     }
     Ok((Entity::WorkItem, w.id))
