@@ -1,0 +1,228 @@
+//! The `mentorsync-server` command line: serve, migrate, seed, run a job, print the OpenAPI
+//! document. In the library so that end-to-end tests can run the very same server as a child
+//! process they kill and restart.
+
+use crate::clock::{Clock, SystemClock};
+use crate::db::{ConnectOptions, Db};
+use crate::jobs::Scheduler;
+use crate::notify::webhook::WebhookChannel;
+use crate::notify::{Channel, Dispatcher, RecordingChannel};
+use crate::seed::{self, DemoSize};
+use crate::telemetry::{self, LogFormat};
+use crate::{AppState, Settings, auth::password};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "mentorsync-server",
+    version,
+    about = "The mentorsync sync and API server"
+)]
+struct Cli {
+    /// Database: `sqlite://file.db` or `postgres://…`. Unset: `mentorsync.db` in the working directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// PostgreSQL only: keep the tables in this schema (created if missing), so that several
+    /// deployments or test runs can share one database.
+    #[arg(long, env = "MENTORSYNC_PG_SCHEMA", global = true)]
+    pg_schema: Option<String>,
+    /// Log format.
+    #[arg(
+        long,
+        env = "MENTORSYNC_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, then serve HTTP until SIGINT or SIGTERM.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "MENTORSYNC_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Seed the demo chapter first if the database has none.
+        #[arg(long)]
+        seed_demo: bool,
+        /// Days of change log kept for delta sync; older cursors get a full re-sync.
+        #[arg(
+            long,
+            env = "MENTORSYNC_CHANGELOG_RETENTION_DAYS",
+            default_value_t = 30
+        )]
+        changelog_retention_days: u64,
+        /// Seconds between scheduler ticks (jobs and notification dispatch); 0 turns the
+        /// scheduler off on this instance.
+        #[arg(long, env = "MENTORSYNC_SCHEDULER_TICK_SECONDS", default_value_t = 15)]
+        scheduler_tick_seconds: u64,
+        /// Also deliver notifications by POSTing them to this URL.
+        #[arg(long, env = "MENTORSYNC_WEBHOOK_URL", requires = "webhook_secret")]
+        webhook_url: Option<String>,
+        /// Shared secret that signs webhook bodies (HMAC-SHA256).
+        #[arg(long, env = "MENTORSYNC_WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: Option<String>,
+        /// Demo size (with --seed-demo).
+        #[command(flatten)]
+        size: DemoSize,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Seed data and exit.
+    Seed {
+        /// Build the demo chapter.
+        #[arg(long, required = true)]
+        demo: bool,
+        /// Demo size.
+        #[command(flatten)]
+        size: DemoSize,
+    },
+    /// Run one scheduled job now, whatever its schedule, and print what it did.
+    RunJob {
+        /// pauses, certifications, overdue, matching, capacity, reconciliation or dashboards.
+        job: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn database_url(cli: &Cli) -> String {
+    cli.database_url
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "sqlite://mentorsync.db".to_owned())
+}
+
+async fn open(url: &str, pg_schema: Option<&String>) -> anyhow::Result<Db> {
+    let opts = ConnectOptions {
+        pg_schema: pg_schema.filter(|s| !s.is_empty()).cloned(),
+        ..ConnectOptions::new(url)
+    };
+    let db = Db::connect(&opts)
+        .await
+        .with_context(|| format!("connecting to {}", redact(url)))?;
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+/// Hides a password in a database URL before it reaches a log line.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+async fn seed_demo(db: &Db, size: &DemoSize) -> anyhow::Result<()> {
+    let mut tx = db.write().await?;
+    if seed::demo_exists(&mut tx).await? {
+        eprintln!("demo chapter already present; not seeding again");
+        return Ok(());
+    }
+    let hash = tokio::task::spawn_blocking(|| password::hash(seed::DEMO_PASSWORD))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bar = ProgressBar::new(size.mentors as u64).with_style(
+        ProgressStyle::with_template("seeding {bar:40} {pos}/{len} mentors ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let logins = seed::demo(&mut tx, SystemClock.now_ms(), hash, size, |done, _| {
+        bar.set_position(done)
+    })
+    .await?;
+    tx.commit().await?;
+    bar.finish();
+    eprintln!(
+        "seeded the demo chapter ({} mentors, {} mentees) in {:.1?}",
+        size.mentors,
+        size.mentors * size.mentees_per_mentor,
+        started.elapsed()
+    );
+    eprintln!("demo sign-ins (password `{}`):", seed::DEMO_PASSWORD);
+    for (role, email) in &logins.emails {
+        eprintln!("  {role:<12} {email}");
+    }
+    Ok(())
+}
+
+/// Parses the command line and runs the command.
+#[tokio::main]
+pub async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let url = database_url(&cli);
+    match &cli.command {
+        Command::Openapi => {
+            print!("{}", crate::api::openapi::document());
+        }
+        Command::Migrate => {
+            open(&url, cli.pg_schema.as_ref()).await?;
+            eprintln!("migrated {}", redact(&url));
+        }
+        Command::Seed { size, .. } => {
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            seed_demo(&db, size).await?;
+            db.close().await;
+        }
+        Command::RunJob { job } => {
+            let Some(job) = crate::jobs::Job::by_name(job) else {
+                anyhow::bail!("no job named {job:?}; see --help");
+            };
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            let now = SystemClock.now_ms();
+            let report = crate::jobs::scheduler::run(&db, job, now).await?;
+            println!("{}: {report}", job.name());
+            db.close().await;
+        }
+        Command::Serve {
+            bind,
+            seed_demo: seed,
+            size,
+            changelog_retention_days,
+            scheduler_tick_seconds,
+            webhook_url,
+            webhook_secret,
+        } => {
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            if *seed {
+                seed_demo(&db, size).await?;
+            }
+            let state = AppState::new(db.clone(), Arc::new(SystemClock), Settings::default());
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("binding {bind}"))?;
+            tracing::info!(address = %listener.local_addr()?, database = %redact(&url), "mentorsync-server listening");
+            crate::serve::spawn_compaction(
+                state.clone(),
+                std::time::Duration::from_secs(changelog_retention_days * 86_400),
+            );
+            if *scheduler_tick_seconds > 0 {
+                let mut channels: Vec<Arc<dyn Channel>> =
+                    vec![Arc::new(RecordingChannel::default())];
+                if let (Some(url), Some(secret)) = (webhook_url, webhook_secret) {
+                    channels.push(Arc::new(WebhookChannel::new(url.clone(), secret.clone())?));
+                }
+                Scheduler::new(&state, Dispatcher::new(channels))
+                    .spawn(std::time::Duration::from_secs(*scheduler_tick_seconds));
+            }
+            let shutdown = state.shutdown.clone();
+            tokio::spawn(async move {
+                crate::serve::termination_signal().await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                shutdown.cancel();
+            });
+            crate::serve::run(listener, state).await?;
+            db.close().await;
+            tracing::info!("stopped");
+        }
+    }
+    Ok(())
+}
