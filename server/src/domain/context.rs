@@ -15,6 +15,10 @@ pub struct Actor {
     pub chapter_id: String,
     /// A signed-in person, or the scheduler.
     pub kind: ActorKind,
+    /// The device command this is, when it arrived through push: `(client_id, mutation_id)`.
+    /// Audit rows carry it, so that each applied mutation can be traced to exactly the
+    /// transitions it made (and an operator can tell which phone did what).
+    pub origin: Option<(String, i64)>,
 }
 
 /// A person with a role, or the server's own scheduler.
@@ -40,6 +44,7 @@ impl Actor {
                 id: id.into(),
                 role,
             },
+            origin: None,
         }
     }
 
@@ -48,6 +53,15 @@ impl Actor {
         Actor {
             chapter_id: chapter_id.into(),
             kind: ActorKind::System,
+            origin: None,
+        }
+    }
+
+    /// The same actor, issuing mutation `mutation_id` of device `client_id`.
+    pub fn via(&self, client_id: &str, mutation_id: i64) -> Self {
+        Actor {
+            origin: Some((client_id.to_owned(), mutation_id)),
+            ..self.clone()
         }
     }
 
@@ -222,7 +236,8 @@ impl<'a> Ctx<'a> {
         self.tx
             .execute(
                 q("INSERT INTO audit_log (chapter_id, entity, entity_id, action, from_status, to_status, \
-                   actor_id, actor_role, at, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                   actor_id, actor_role, at, details, client_id, mutation_id) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
                 .bind(self.actor.chapter_id.clone())
                 .bind(entity.as_str())
                 .bind(id)
@@ -232,7 +247,9 @@ impl<'a> Ctx<'a> {
                 .bind(self.actor.user_id())
                 .bind(self.actor.audit_role())
                 .bind(self.now)
-                .bind(details.map(|d| d.to_string())),
+                .bind(details.map(|d| d.to_string()))
+                .bind(self.actor.origin.as_ref().map(|o| o.0.clone()))
+                .bind(self.actor.origin.as_ref().map(|o| o.1)),
             )
             .await?;
         self.changes.push(Changed {
