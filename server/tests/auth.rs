@@ -82,23 +82,59 @@ async fn sessions_and_tokens(app: &TestApp) {
     assert_eq!((s1, s2), (401, 401));
     assert_eq!(b1["message"], b2["message"]);
 
-    // Rotation: the new pair works; spending the old refresh token again revokes the family.
+    // Rotation: the new pair works.
     let (status, pair) = refresh(app, &refresh1).await;
     assert_eq!(status, 200, "{pair}");
     let access2 = pair["access_token"].as_str().unwrap().to_owned();
-    let refresh2 = pair["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(me(app, &access2).await, 200);
+    // The answer was lost on the way: the phone presents the same token again within the
+    // grace period and gets a fresh pair instead of a sign-out.
+    let (status, retry) = refresh(app, &refresh1).await;
+    assert_eq!(status, 200, "a retry after a lost answer: {retry}");
+    let refresh3 = retry["refresh_token"].as_str().unwrap().to_owned();
+    let (status, pair4) = refresh(app, &refresh3).await;
+    assert_eq!(status, 200, "{pair4}");
+    let access4 = pair4["access_token"].as_str().unwrap().to_owned();
+    let refresh4 = pair4["refresh_token"].as_str().unwrap().to_owned();
+    // Once a later token was presented, the old one again is reuse: the family is revoked.
     let (status, body) = refresh(app, &refresh1).await;
     assert_eq!(
         (status, body["code"].as_str().unwrap()),
         (401, "refresh_token_reused")
     );
     assert_eq!(
-        me(app, &access2).await,
+        me(app, &access4).await,
         401,
         "reuse signs the whole family out"
     );
-    assert_eq!(refresh(app, &refresh2).await.0, 401);
+    assert_eq!(refresh(app, &refresh4).await.0, 401);
+
+    // The pair a retry superseded turning up later did arrive somewhere: reuse.
+    let (_, body, _) = login(app, &email, PASSWORD).await;
+    let first = body["refresh_token"].as_str().unwrap().to_owned();
+    let (_, lost) = refresh(app, &first).await;
+    let (_, kept) = refresh(app, &first).await;
+    let (status, body) = refresh(app, lost["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, body["code"].as_str().unwrap()),
+        (401, "refresh_token_reused")
+    );
+    assert_eq!(
+        refresh(app, kept["refresh_token"].as_str().unwrap())
+            .await
+            .0,
+        401
+    );
+    // Past the grace period, presenting a spent token again is reuse.
+    let (_, body, _) = login(app, &email, PASSWORD).await;
+    let first = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(refresh(app, &first).await.0, 200);
+    app.clock.advance(app.state.settings.refresh_grace_ms + 1);
+    let (status, body) = refresh(app, &first).await;
+    assert_eq!(
+        (status, body["code"].as_str().unwrap()),
+        (401, "refresh_token_reused")
+    );
 
     // Expiry: access tokens last 15 minutes; the refresh token still works after.
     let (_, body, _) = login(app, &email, PASSWORD).await;

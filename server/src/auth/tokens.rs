@@ -3,6 +3,13 @@
 //! A login starts a token *family*. Each refresh spends the presented refresh token and
 //! issues a new pair in the same family. Presenting a spent refresh token again means it
 //! was copied: the whole family is revoked, which signs out both the thief and the owner.
+//!
+//! One exception keeps phones on bad networks signed in: if the answer to a refresh was
+//! lost, the phone presents the same token again. Within `refresh_grace_ms` of its use, and
+//! while the pair it bought is still unused, that is a retry, not a theft: the unused
+//! successor is superseded and a new pair issued. A thief racing the owner inside that minute
+//! gains nothing lasting — the owner's next refresh presents a spent token and revokes the
+//! family.
 
 use crate::db::{DbRow, FromDb, Tx, q};
 use crate::domain::Actor;
@@ -95,6 +102,7 @@ struct StoredRefresh {
     family_id: String,
     expires_at: i64,
     used_at: Option<i64>,
+    superseded_at: Option<i64>,
     revoked_at: Option<i64>,
 }
 
@@ -104,6 +112,7 @@ impl FromDb for StoredRefresh {
             family_id: r.get("family_id")?,
             expires_at: r.get("expires_at")?,
             used_at: r.get("used_at")?,
+            superseded_at: r.get("superseded_at")?,
             revoked_at: r.get("revoked_at")?,
         })
     }
@@ -118,7 +127,7 @@ pub async fn rotate(
     s: &Settings,
 ) -> Result<Result<TokenPair, RefreshRefusal>, sqlx::Error> {
     let sql = format!(
-        "SELECT r.family_id, r.expires_at, r.used_at, f.revoked_at FROM refresh_tokens r \
+        "SELECT r.family_id, r.expires_at, r.used_at, r.superseded_at, f.revoked_at FROM refresh_tokens r \
          JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1{}",
         if tx.for_update().is_empty() {
             ""
@@ -135,19 +144,32 @@ pub async fn rotate(
     if stored.revoked_at.is_some() {
         return Ok(Err(RefreshRefusal::Revoked));
     }
-    if stored.used_at.is_some() {
-        revoke_family(tx, &stored.family_id, now).await?;
-        return Ok(Err(RefreshRefusal::Reused));
+    if let Some(used_at) = stored.used_at {
+        if stored.superseded_at.is_some()
+            || now - used_at > s.refresh_grace_ms
+            || successor_used(tx, &stored, refresh_token, used_at).await?
+        {
+            revoke_family(tx, &stored.family_id, now).await?;
+            return Ok(Err(RefreshRefusal::Reused));
+        }
+        // A retry after a lost answer: the pair it bought never arrived; supersede it.
+        tx.execute(
+            q("UPDATE refresh_tokens SET used_at = $1, superseded_at = $1 WHERE family_id = $2 AND used_at IS NULL")
+                .bind(now)
+                .bind(stored.family_id.as_str()),
+        )
+        .await?;
+    } else {
+        if stored.expires_at <= now {
+            return Ok(Err(RefreshRefusal::Expired));
+        }
+        tx.execute(
+            q("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2")
+                .bind(now)
+                .bind(hash(refresh_token)),
+        )
+        .await?;
     }
-    if stored.expires_at <= now {
-        return Ok(Err(RefreshRefusal::Expired));
-    }
-    tx.execute(
-        q("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2")
-            .bind(now)
-            .bind(hash(refresh_token)),
-    )
-    .await?;
     tx.execute(
         q("DELETE FROM access_tokens WHERE family_id = $1 AND expires_at <= $2")
             .bind(stored.family_id.as_str())
@@ -155,6 +177,26 @@ pub async fn rotate(
     )
     .await?;
     issue(tx, &stored.family_id, now, s).await.map(Ok)
+}
+
+/// Whether a refresh token issued since `used_at` in this family was presented already:
+/// then the pair did arrive somewhere, and presenting its parent again is reuse.
+async fn successor_used(
+    tx: &mut Tx,
+    stored: &StoredRefresh,
+    presented: &str,
+    used_at: i64,
+) -> Result<bool, sqlx::Error> {
+    tx.exists(
+        q(
+            "SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND created_at >= $2 \
+           AND used_at IS NOT NULL AND superseded_at IS NULL AND token_hash <> $3",
+        )
+        .bind(stored.family_id.as_str())
+        .bind(used_at)
+        .bind(hash(presented)),
+    )
+    .await
 }
 
 /// Revokes a family: its access tokens stop working at once, its refresh tokens too.
