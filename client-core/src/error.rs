@@ -5,7 +5,8 @@ use mentorsync_protocol::Refusal;
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
-    /// The server could not be reached (or timed out). Work continues offline.
+    /// The server could not be reached, timed out, or answered that it cannot serve now
+    /// (408, 502, 503, 504: restarting, its database busy). Work continues offline.
     #[error("offline: {0}")]
     Offline(String),
     /// Not signed in, or the session ended (refresh failed): sign in again.

@@ -12,7 +12,8 @@ use std::time::Duration;
 /// How a request failed.
 #[derive(Debug)]
 pub enum ApiFailure {
-    /// No answer (connection, timeout, cut body).
+    /// No answer (connection, timeout, cut body), or an answer that says "not now" (408,
+    /// 502, 503, 504).
     Offline(String),
     /// 401: the access token is dead (or the refresh token, on refresh).
     Unauthorized(ErrorBody),
@@ -47,6 +48,22 @@ async fn decode<T: serde::de::DeserializeOwned>(
     }
     let err: ErrorBody =
         serde_json::from_slice(&bytes).unwrap_or_else(|_| body("http", &format!("HTTP {status}")));
+    // The server (or a gateway before it) is there but cannot serve now — restarting, its
+    // database busy or failing over, a request that ran out of time. Like no answer at all:
+    // keep working offline and retry; nothing about the request was wrong.
+    if matches!(
+        status,
+        StatusCode::REQUEST_TIMEOUT
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    ) {
+        return Err(ApiFailure::Offline(format!(
+            "server unavailable (HTTP {}): {}",
+            status.as_u16(),
+            err.message
+        )));
+    }
     Err(if status == StatusCode::UNAUTHORIZED {
         ApiFailure::Unauthorized(err)
     } else {

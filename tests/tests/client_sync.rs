@@ -287,6 +287,20 @@ async fn offline_pause_then_sync_is_applied(h: &Harness) {
     assert!(!status.online);
     assert_eq!(status.pending, 1);
 
+    // Signal, but the server is restarting behind its gateway: "not now" is offline too,
+    // not a protocol error the app would report.
+    h.proxy.bring_up();
+    h.proxy.set_faults(mentorsync_tests::proxy::Faults {
+        unavailable: 1.0,
+        ..Default::default()
+    });
+    match c.sync(|_| {}).await {
+        Err(CoreError::Offline(m)) => assert!(m.contains("503"), "{m}"),
+        other => panic!("a 503 is offline, got {other:?}"),
+    }
+    assert_eq!(c.sync_status().unwrap().pending, 1);
+    h.proxy.set_faults(Default::default());
+
     // Signal is back.
     h.proxy.bring_up();
     let report = c.sync(|_| {}).await.unwrap();
