@@ -447,6 +447,13 @@ pub enum Failure {
     Other,
 }
 
+/// Whether PostgreSQL aborted the transaction to settle a conflict with another one
+/// (deadlock, serialization failure). Nothing of it was kept, so running it again is safe
+/// and will most likely succeed: the other transaction has gone ahead.
+pub fn aborted_for_conflict(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40001" | "40P01")))
+}
+
 /// Classifies a database error.
 pub fn classify(e: &sqlx::Error) -> Failure {
     use sqlx::error::ErrorKind;

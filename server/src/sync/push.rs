@@ -77,10 +77,37 @@ pub async fn push(
     })
 }
 
+/// Two pushes that change the same rows in opposite orders can deadlock on PostgreSQL,
+/// which then aborts one of them whole. That push runs again (a few times, after a short
+/// pause) instead of answering 503: the device did nothing wrong.
+async fn apply_batch(
+    db: &Db,
+    actor: &Actor,
+    client_id: &str,
+    items: Vec<(i64, serde_json::Value)>,
+    now: i64,
+) -> Result<Vec<Verdict>, SyncError> {
+    const ATTEMPTS: u64 = 4;
+    let mut attempt = 1;
+    loop {
+        match apply_batch_once(db, actor, client_id, items.clone(), now).await {
+            Err(SyncError::Database(e))
+                if attempt < ATTEMPTS && crate::db::aborted_for_conflict(&e) =>
+            {
+                tracing::debug!(attempt, error = %e, "push aborted by a conflict; running it again");
+                let pause = 5 * attempt + rand::random_range(0..10);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Runs new mutations in one transaction. When another copy of the same push claims a
 /// mutation first, what this one did so far is kept and the rest is answered from the
 /// record.
-async fn apply_batch(
+async fn apply_batch_once(
     db: &Db,
     actor: &Actor,
     client_id: &str,
@@ -132,7 +159,15 @@ async fn apply(
             "unknown".to_owned(),
             Refusal::new("bad_command", format!("not a valid command: {e}"), None),
         ),
-        Ok(m) => match domain::execute(tx, actor, now, &m.command, m.expected_version).await {
+        Ok(m) => match domain::execute(
+            tx,
+            &actor.via(client_id, id),
+            now,
+            &m.command,
+            m.expected_version,
+        )
+        .await
+        {
             Ok(applied) => {
                 let verdict = Verdict {
                     mutation_id: id,
