@@ -13,6 +13,9 @@ pub struct Settings {
     pub access_ttl_ms: i64,
     /// How long a refresh token lives: long enough for a phone left offline for weeks.
     pub refresh_ttl_ms: i64,
+    /// How long after a refresh the spent token may be presented again, as a phone does
+    /// when the answer was lost on the way: it gets a new pair instead of a sign-out.
+    pub refresh_grace_ms: i64,
     /// Failed logins per email within the window before login is refused.
     pub login_max_failures: i64,
     /// The login throttling window.
@@ -27,6 +30,9 @@ pub struct Settings {
     pub page_size_max: u32,
     /// Open event streams one user may hold on one server instance.
     pub event_streams_per_user: usize,
+    /// How often an idle event stream sends a comment, so that proxies and phones' network
+    /// stacks do not close it as dead.
+    pub stream_heartbeat: Duration,
 }
 
 impl Default for Settings {
@@ -34,6 +40,7 @@ impl Default for Settings {
         Settings {
             access_ttl_ms: 15 * 60 * 1000,
             refresh_ttl_ms: 60 * 24 * 3600 * 1000,
+            refresh_grace_ms: 60 * 1000,
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
             body_limit_bytes: 256 * 1024,
@@ -41,6 +48,7 @@ impl Default for Settings {
             page_size_default: 50,
             page_size_max: 200,
             event_streams_per_user: 5,
+            stream_heartbeat: Duration::from_secs(15),
         }
     }
 }

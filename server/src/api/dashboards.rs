@@ -13,14 +13,13 @@ use crate::sync::events::StreamSlot;
 use crate::sync::scope::Viewer;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::sse::{KeepAlive, Sse};
+use axum::response::sse::Sse;
 use axum::response::{IntoResponse, Response};
 use mentorsync_protocol::dashboard::{
     CohortFigures, CohortPage, CoordinatorDashboard, DirectorSummary, MentorDashboard,
 };
 use mentorsync_protocol::{ErrorBody, Role};
 use serde::Deserialize;
-use std::time::Duration;
 use uuid::Uuid;
 
 /// Undeliverable notifications and findings listed on the coordinator dashboard.
@@ -120,7 +119,7 @@ pub struct StreamParams {
 }
 
 /// Server-Sent Events: a `dashboard` event (a MentorDashboard) at once and whenever the
-/// figures change; heartbeats every 15 s. Mentors only.
+/// figures change; heartbeats every `stream_heartbeat` (15 s). Mentors only.
 #[utoipa::path(get, path = "/api/v1/mentor/dashboard/stream", tag = "dashboards", security(("bearer" = [])),
     params(StreamParams),
     responses((status = 200, description = "text/event-stream of `dashboard` events"), (status = 403, body = ErrorBody),
@@ -149,11 +148,7 @@ pub async fn mentor_dashboard_stream(
     };
     let events = stream::follow(s.clone(), viewer, offset, slot).await?;
     Ok(Sse::new(events)
-        .keep_alive(
-            KeepAlive::new()
-                .interval(Duration::from_secs(15))
-                .text("heartbeat"),
-        )
+        .keep_alive(super::heartbeat(&s.settings))
         .into_response())
 }
 

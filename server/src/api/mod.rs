@@ -138,3 +138,10 @@ pub fn app(state: AppState) -> Router {
         .layer(layers)
         .with_state(state)
 }
+
+/// The comment an idle event stream sends every `stream_heartbeat`.
+fn heartbeat(settings: &crate::Settings) -> axum::response::sse::KeepAlive {
+    axum::response::sse::KeepAlive::new()
+        .interval(settings.stream_heartbeat)
+        .text("heartbeat")
+}

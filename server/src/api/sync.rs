@@ -7,7 +7,7 @@ use crate::state::AppState;
 use crate::sync::{events, pull, push, scope::Viewer};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{KeepAlive, Sse};
+use axum::response::sse::Sse;
 use axum::response::{IntoResponse, Response};
 use mentorsync_protocol::ErrorBody;
 use mentorsync_protocol::SUPPORTED_PROTOCOL_VERSIONS;
@@ -15,7 +15,6 @@ use mentorsync_protocol::sync::{
     PROTOCOL_HEADER, PullResponse, PushRequest, PushResponse, SyncSet,
 };
 use serde::Deserialize;
-use std::time::Duration;
 
 /// Refuses a request whose protocol version (header, or `protocol` query parameter for
 /// EventSource clients that cannot set headers) this server does not speak.
@@ -117,7 +116,7 @@ pub struct EventsParams {
 }
 
 /// Server-Sent Events: `poke` events (`{"position": n}`, id = n) when a change the caller
-/// can see commits, on any server instance; heartbeats every 15 s.
+/// can see commits, on any server instance; heartbeats every `stream_heartbeat` (15 s).
 #[utoipa::path(get, path = "/api/v1/sync/events", tag = "sync", security(("bearer" = [])), params(EventsParams),
     responses((status = 200, description = "text/event-stream of `poke` events"), (status = 400, body = ErrorBody)))]
 pub async fn events(
@@ -141,10 +140,6 @@ pub async fn events(
     })?;
     let stream = events::follow(s.clone(), viewer(&caller), last_event_id, slot).await?;
     Ok(Sse::new(stream)
-        .keep_alive(
-            KeepAlive::new()
-                .interval(Duration::from_secs(15))
-                .text("heartbeat"),
-        )
+        .keep_alive(super::heartbeat(&s.settings))
         .into_response())
 }
