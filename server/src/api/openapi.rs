@@ -23,11 +23,68 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The answers every operation can give before its handler runs, added to each operation
+/// that does not document them itself: 401 where a token is required, 400 for malformed
+/// parameters, and for a JSON body 400 (unreadable), 413 (too large), 415 (not JSON) and
+/// 422 (valid JSON of the wrong shape). Clients and schemathesis see every status the
+/// server can send.
+struct EdgeErrors;
+
+impl Modify for EdgeErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |text: &str| {
+            ResponseBuilder::new()
+                .description(text)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = op.request_body.is_some();
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let responses = &mut op.responses.responses;
+                let mut add = |code: &str, text: &str| {
+                    responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(text).into());
+                };
+                if secured {
+                    add("401", "Missing, expired or revoked access token.");
+                }
+                if has_params || has_body {
+                    add("400", "Malformed parameters or body.");
+                }
+                if has_body {
+                    add("413", "Body larger than the limit.");
+                    add("415", "Body is not `application/json`.");
+                    add("422", "JSON of the wrong shape.");
+                }
+            }
+        }
+    }
+}
+
 /// The mentorsync REST API.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "mentorsync", description = "Offline-first coordination of mentorship programmes: REST API for server consumers."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EdgeErrors),
     paths(
         health::healthz, health::readyz,
         auth::login, auth::refresh, auth::logout, auth::me,
@@ -48,7 +105,10 @@ impl Modify for BearerAuth {
         Priority, FlagStatus, FlagSeverity, Role,
         proto_sync::Change, proto_sync::ChangeOp, proto_sync::ScopeChange, proto_sync::Verdict,
         proto_sync::VerdictOutcome, proto_sync::ChangedRow, proto_sync::Mutation, proto_sync::Poke,
-        dashboard::Dashboard, dashboard::DashboardKind,
+        dashboard::Dashboard, dashboard::DashboardKind, proto_sync::SyncSet,
+        crate::api::commands::MentorTransition, crate::api::commands::PauseDecision,
+        crate::api::commands::SessionOutcome, crate::api::commands::WorkItemStep,
+        crate::api::commands::FlagStep,
     ))
 )]
 pub struct ApiDoc;
