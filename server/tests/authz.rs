@@ -5,6 +5,11 @@
 //! Foreign chapter: never a success and never a domain answer that would reveal state —
 //! 404 for a role the endpoint serves, 403 or 404 for the others. Lists read by the other
 //! chapter contain none of this chapter's ids.
+//!
+//! The same through sync: a pull carries only rows within the caller's scopes and of the
+//! caller's chapter; a pushed command is refused for a role the command does not serve, and
+//! for another chapter's rows refused as `not_found` without the row's state; events are in
+//! `sync.rs` (`events_poke_on_visible_changes`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -13,7 +18,7 @@ use mentorsync_protocol::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-both_backends!(authorization_matrix);
+both_backends!(authorization_matrix, sync_authorization_matrix);
 
 const ROLES: [Role; 5] = [
     Role::Admin,
@@ -52,13 +57,21 @@ async fn call(app: &TestApp, token: &str, c: &Case) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn authorization_matrix(app: &TestApp) {
-    use Role::*;
+/// Rows of chapter `a` to act on, created through the API by the people who would.
+struct Targets {
+    pause: String,
+    session: String,
+    review_sub: String,
+    item: String,
+    flag: String,
+    assignment: String,
+    at: i64,
+}
+
+async fn targets(app: &TestApp) -> Targets {
     let a = &app.a;
     let (m, mentee) = (&a.mentor.id, &a.mentee.id);
     let t = |u: &User| u.token.clone();
-
-    // Rows to act on, created through the API by the people who would create them.
     let pause = app
         .post(
             &t(&a.mentor),
@@ -120,6 +133,33 @@ async fn authorization_matrix(app: &TestApp) {
             &[mentee],
         )
         .await;
+
+    Targets {
+        pause,
+        session,
+        review_sub,
+        item,
+        flag,
+        assignment,
+        at,
+    }
+}
+
+async fn authorization_matrix(app: &TestApp) {
+    use Role::*;
+    let a = &app.a;
+    let (m, mentee) = (&a.mentor.id, &a.mentee.id);
+
+    let Targets {
+        pause,
+        session,
+        review_sub,
+        item,
+        flag,
+        assignment,
+        at,
+    } = targets(app).await;
+    let sub = |n: &str| json!({"mission_ref": n, "title": "t", "content": "c"});
 
     let get = |p: String, allowed| case(Method::GET, p, Value::Null, allowed);
     let post = |p: String, body, allowed| case(Method::POST, p, body, allowed);
@@ -356,5 +396,212 @@ async fn authorization_matrix(app: &TestApp) {
     for c in &cases {
         let (status, body) = call(app, "not-a-token", c).await;
         assert_eq!(status, 401, "{} {}: {body}", c.method, c.path);
+    }
+}
+
+/// One mutation through push, as `user`'s device `client`; returns its verdict.
+async fn push_one(
+    app: &TestApp,
+    user: &User,
+    devices: &mut std::collections::HashMap<String, (String, i64)>,
+    name: &str,
+    args: &Value,
+) -> Value {
+    let (client, next) = devices
+        .entry(user.id.clone())
+        .or_insert_with(|| (uuid::Uuid::new_v4().to_string(), 0));
+    *next += 1;
+    let mutation = json!([{"mutation_id": *next, "name": name, "args": args}]);
+    let (status, body) = app.push(&user.token, client, mutation).await;
+    assert_eq!(status, 200, "{name} as {}: {body}", user.role);
+    body["verdicts"][0].clone()
+}
+
+async fn sync_authorization_matrix(app: &TestApp) {
+    use Role::*;
+    let a = &app.a;
+    let (m, mentee) = (&a.mentor.id, &a.mentee.id);
+
+    // Pull: only the caller's chapter, only rows within the caller's scopes, and none of
+    // the people the caller has no relation to.
+    for role in ROLES {
+        for (chapter, other) in [(&app.a, &app.b), (&app.b, &app.a)] {
+            let mut c = MiniClient::new();
+            c.sync(app, &chapter.user(role).token, 1000).await;
+            let text = serde_json::to_string(&c.rows.values().collect::<Vec<_>>()).unwrap();
+            for id in [
+                &other.mentor.id,
+                &other.mentee.id,
+                &other.admin.id,
+                &other.id,
+            ] {
+                assert!(
+                    !text.contains(id.as_str()),
+                    "{role} of {} pulled {id}",
+                    chapter.id
+                );
+            }
+            for ((entity, id), (_, scopes, _)) in &c.rows {
+                assert!(
+                    scopes.iter().any(|s| c.scopes.contains(s)),
+                    "{role} pulled {entity} {id} outside its scopes {:?}: {scopes:?}",
+                    c.scopes
+                );
+            }
+            let strangers: &[&String] = match role {
+                Coordinator | Mentor => &[&chapter.other_mentor.id],
+                Mentee => &[&chapter.other_mentor.id, &chapter.free_mentee.id],
+                Director => &[&chapter.mentor.id, &chapter.other_mentor.id],
+                Admin => &[],
+            };
+            for id in strangers {
+                assert!(!text.contains(id.as_str()), "{role} pulled unrelated {id}");
+            }
+        }
+    }
+
+    // Push: the same commands as the REST matrix, through sync.
+    let Targets {
+        pause,
+        session,
+        review_sub,
+        item,
+        flag,
+        assignment,
+        at,
+    } = targets(app).await;
+    let cases: Vec<(&str, Value, &[Role])> = vec![
+        (
+            "approve_pause",
+            json!({"pause_id": pause}),
+            &[Admin, Coordinator],
+        ),
+        (
+            "cancel_pause",
+            json!({"pause_id": pause}),
+            &[Admin, Coordinator, Mentor],
+        ),
+        (
+            "decline_pause",
+            json!({"pause_id": pause}),
+            &[Admin, Coordinator],
+        ),
+        (
+            "request_pause",
+            json!({"mentor_id": m, "reason": "r"}),
+            &[Mentor],
+        ),
+        (
+            "pause_mentor",
+            json!({"mentor_id": m, "reason": "r"}),
+            &[Admin, Coordinator],
+        ),
+        (
+            "resume_mentor",
+            json!({"mentor_id": m}),
+            &[Admin, Coordinator],
+        ),
+        (
+            "schedule_session",
+            json!({"mentee_id": mentee, "mentor_id": m, "scheduled_at": at, "duration_minutes": 30}),
+            &[Admin, Coordinator, Mentor],
+        ),
+        (
+            "complete_session",
+            json!({"session_id": session}),
+            &[Admin, Coordinator, Mentor],
+        ),
+        ("claim_work_item", json!({"item_id": item}), &[Mentor]),
+        (
+            "cancel_work_item",
+            json!({"item_id": item}),
+            &[Admin, Coordinator, Mentor],
+        ),
+        (
+            "resubmit_mission",
+            json!({"submission_id": review_sub, "content": "v2"}),
+            &[Mentee],
+        ),
+        (
+            "review_mission",
+            json!({"submission_id": review_sub, "decision": "approved"}),
+            &[Admin, Coordinator, Mentor],
+        ),
+        (
+            "raise_flag",
+            json!({"mentee_id": mentee, "severity": "high", "reason": "r"}),
+            &[Admin, Coordinator, Mentor],
+        ),
+        (
+            "acknowledge_flag",
+            json!({"flag_id": flag}),
+            &[Admin, Coordinator],
+        ),
+        (
+            "resolve_flag",
+            json!({"flag_id": flag}),
+            &[Admin, Coordinator],
+        ),
+        (
+            "assign_mentee",
+            json!({"mentor_id": m, "mentee_id": a.free_mentee.id}),
+            &[Admin, Coordinator],
+        ),
+        (
+            "deactivate_mentor",
+            json!({"mentor_id": m}),
+            &[Admin, Coordinator],
+        ),
+        ("reactivate_mentor", json!({"mentor_id": m}), &[Admin]),
+        (
+            "end_assignment",
+            json!({"assignment_id": assignment}),
+            &[Admin, Coordinator],
+        ),
+    ];
+    let audit = || async {
+        app.scalar::<i64>(
+            "SELECT COUNT(*) FROM audit_log WHERE chapter_id = $1",
+            &[&a.id],
+        )
+        .await
+    };
+    let before = audit().await;
+    let mut devices = std::collections::HashMap::new();
+    for (name, args, _) in &cases {
+        for role in ROLES {
+            let v = push_one(app, app.b.user(role), &mut devices, name, args).await;
+            assert_eq!(v["status"], "rejected", "{name} as chapter-b {role}: {v}");
+            assert!(
+                ["not_found", "forbidden"].contains(&v["code"].as_str().unwrap_or_default()),
+                "{name} as chapter-b {role}: {v}"
+            );
+            assert!(
+                v.get("current").is_none(),
+                "{name} leaked chapter a's row: {v}"
+            );
+        }
+    }
+    assert_eq!(
+        audit().await,
+        before,
+        "chapter b changed nothing in chapter a"
+    );
+    for (name, args, allowed) in &cases {
+        for role in ROLES {
+            let v = push_one(app, a.user(role), &mut devices, name, args).await;
+            if allowed.contains(&role) {
+                assert!(
+                    !["forbidden", "not_found"].contains(&v["code"].as_str().unwrap_or_default()),
+                    "{name} as {role} refused: {v}"
+                );
+            } else {
+                assert_eq!(
+                    (v["status"].as_str(), v["code"].as_str()),
+                    (Some("rejected"), Some("forbidden")),
+                    "{name} as {role}: {v}"
+                );
+            }
+        }
     }
 }

@@ -23,7 +23,42 @@ both_backends!(
     events_poke_on_visible_changes,
     sets_partition_the_sync,
     event_streams_are_limited_per_user,
+    pages_and_bodies_are_capped,
 );
+
+/// A page never exceeds the maximum whatever the client asks, and a push body over the
+/// limit is refused before it is read (both protect the server from one greedy device).
+async fn pages_and_bodies_are_capped(app: &TestApp) {
+    let chapter = app.a.id.clone();
+    app.seed(|s| {
+        for i in 0..1_100 {
+            s.mentee(&chapter, &format!("m{i}@a.test"), "Many Mentee", None, &[]);
+        }
+    })
+    .await;
+    let client = uuid::Uuid::new_v4().to_string();
+    let (status, page) = app
+        .pull_page(&app.a.admin.token, &client, None, 100_000)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let rows = page["changes"].as_array().unwrap().len();
+    assert_eq!(rows, 1_000, "a page holds at most 1,000 rows");
+    assert_eq!(page["has_more"], true);
+
+    let huge: Vec<Value> = (1..=50)
+        .map(|i| json!({"mutation_id": i, "name": "pause_mentor", "args": {"mentor_id": app.a.mentor.id, "reason": "x".repeat(6_000)}}))
+        .collect();
+    assert_error(
+        &app.push(
+            &app.a.coordinator.token,
+            &uuid::Uuid::new_v4().to_string(),
+            json!(huge),
+        )
+        .await,
+        413,
+        "payload_too_large",
+    );
+}
 
 async fn event_streams_are_limited_per_user(app: &TestApp) {
     let a = &app.a;
