@@ -3,6 +3,7 @@
 //! TCP proxy between clients and server that a test can take down.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod process;
 pub mod proxy;
 
 use mentorsync_server::clock::ManualClock;
@@ -112,12 +113,7 @@ impl Harness {
         db.migrate().await.expect("migrate");
         let clock = Arc::new(ManualClock::new(T0));
         let state = AppState::new(db.clone(), clock.clone(), Settings::default());
-        let hash = mentorsync_server::auth::password::hash(PASSWORD).unwrap();
-        let mut tx = db.write().await.unwrap();
-        let mut s = Seeder::new(T0, hash);
-        let (a, b) = (s.small_chapter("a"), s.small_chapter("b"));
-        s.flush(&mut tx).await.unwrap();
-        tx.commit().await.unwrap();
+        let (a, b) = seed_fixture(&db, T0).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let serve_state = state.clone();
@@ -148,7 +144,12 @@ impl Harness {
             .dir
             .path()
             .join(format!("{}-{}.db", email, uuid::Uuid::new_v4().simple()));
-        let c = self.open_client(&path);
+        self.client_at(&path, email).await
+    }
+
+    /// A client for `email`, signed in, with its database at `path`.
+    pub async fn client_at(&self, path: &std::path::Path, email: &str) -> mentorsync_core::Client {
+        let c = self.open_client(path);
         c.login(email, PASSWORD).await.unwrap();
         c
     }
@@ -164,43 +165,16 @@ impl Harness {
         .unwrap()
     }
 
-    /// Asserts the client holds exactly the server's rows: its outbox is empty, what the
-    /// app reads equals what the server confirmed, every row equals the server's row now,
-    /// and a brand-new device syncing now would hold the same rows.
+    /// Asserts the client holds exactly the server's rows (see [`assert_mirrors`]).
     pub async fn assert_mirrors_server(
         &self,
         client: &mentorsync_core::Client,
         chapter: &str,
         email: &str,
     ) {
-        assert!(
-            client.pending_commands().unwrap().is_empty(),
-            "outbox not empty"
-        );
-        let view = client.dump(true).unwrap();
-        assert_eq!(
-            view,
-            client.dump(false).unwrap(),
-            "view differs from confirmed rows with an empty outbox"
-        );
-        for (entity, id, version, data) in &view {
-            let server = self
-                .server_row(chapter, entity, id)
-                .await
-                .unwrap_or_else(|| panic!("{entity} {id} not on the server"));
-            assert_eq!(&server, data, "{entity} {id} differs from the server");
-            assert_eq!(server["version"].as_i64(), Some(*version));
-        }
+        let now = mentorsync_server::clock::Clock::now_ms(&*self.clock);
         let fresh = self.client(email).await;
-        fresh.sync(|_| {}).await.unwrap();
-        let fresh_rows: Vec<_> = fresh
-            .dump(true)
-            .unwrap()
-            .into_iter()
-            .map(|(e, id, v, _)| (e, id, v))
-            .collect();
-        let mine: Vec<_> = view.into_iter().map(|(e, id, v, _)| (e, id, v)).collect();
-        assert_eq!(mine, fresh_rows, "a fresh device would hold different rows");
+        assert_mirrors(&self.db, now, client, chapter, &fresh).await;
     }
 
     /// Stops the server and drops a PostgreSQL schema.
@@ -220,11 +194,155 @@ impl Harness {
         entity: &str,
         id: &str,
     ) -> Option<serde_json::Value> {
-        let mut tx = self.db.read().await.unwrap();
-        let entity = entity.parse().unwrap();
         let now = mentorsync_server::clock::Clock::now_ms(&*self.clock);
-        mentorsync_server::rows::load_json(&mut tx, entity, id, chapter, now)
-            .await
-            .unwrap()
+        server_row(&self.db, now, chapter, entity, id).await
     }
+}
+
+/// Seeds chapters `a` and `b` (see `Seeder::small_chapter`), everyone with [`PASSWORD`].
+pub async fn seed_fixture(db: &Db, now: i64) -> (SmallChapter, SmallChapter) {
+    let hash = mentorsync_server::auth::password::hash(PASSWORD).unwrap();
+    let mut tx = db.write().await.unwrap();
+    let mut s = Seeder::new(now, hash);
+    let (a, b) = (s.small_chapter("a"), s.small_chapter("b"));
+    s.flush(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    (a, b)
+}
+
+/// A row of the server's database as wire JSON, as the server would send it at `now`.
+pub async fn server_row(
+    db: &Db,
+    now: i64,
+    chapter: &str,
+    entity: &str,
+    id: &str,
+) -> Option<serde_json::Value> {
+    let mut tx = db.read().await.unwrap();
+    let entity = entity.parse().unwrap();
+    mentorsync_server::rows::load_json(&mut tx, entity, id, chapter, now)
+        .await
+        .unwrap()
+}
+
+/// Asserts the client holds exactly the server's rows: its outbox is empty, what the app
+/// reads equals what the server confirmed, every row equals the server's row now, and
+/// `fresh` (a brand-new device of the same user) syncing now holds the same rows — so no
+/// change the client should have received was skipped.
+pub async fn assert_mirrors(
+    db: &Db,
+    now: i64,
+    client: &mentorsync_core::Client,
+    chapter: &str,
+    fresh: &mentorsync_core::Client,
+) {
+    assert!(
+        client.pending_commands().unwrap().is_empty(),
+        "outbox not empty"
+    );
+    let view = client.dump(true).unwrap();
+    assert_eq!(
+        view,
+        client.dump(false).unwrap(),
+        "view differs from confirmed rows with an empty outbox"
+    );
+    for (entity, id, version, data) in &view {
+        let server = server_row(db, now, chapter, entity, id)
+            .await
+            .unwrap_or_else(|| panic!("{entity} {id} not on the server"));
+        assert_eq!(&server, data, "{entity} {id} differs from the server");
+        assert_eq!(server["version"].as_i64(), Some(*version));
+    }
+    fresh.sync(|_| {}).await.unwrap();
+    let fresh_rows: Vec<_> = fresh
+        .dump(true)
+        .unwrap()
+        .into_iter()
+        .map(|(e, id, v, _)| (e, id, v))
+        .collect();
+    let mine: Vec<_> = view.into_iter().map(|(e, id, v, _)| (e, id, v)).collect();
+    assert_eq!(mine, fresh_rows, "a fresh device would hold different rows");
+}
+
+/// Proves exactly-once for one device whose queued commands got the mutation ids `issued`:
+/// the server holds one verdict for each of them and for nothing else; a rejected one is on
+/// the device with the server's code and reason and left no audit row; an applied one made
+/// exactly the audited transitions its verdict lists, once. Returns (applied, rejected,
+/// audit rows).
+pub async fn assert_verdicts(
+    db: &Db,
+    client: &mentorsync_core::Client,
+    issued: &[i64],
+) -> (usize, usize, usize) {
+    use mentorsync_protocol::sync::{Verdict, VerdictOutcome};
+    use mentorsync_server::db::q;
+    let client_id = client.client_id().unwrap();
+    let mut tx = db.read().await.unwrap();
+    let stored: Vec<(i64, String)> = tx
+        .fetch_all(
+            q("SELECT mutation_id, verdict FROM sync_mutations WHERE client_id = $1 ORDER BY mutation_id")
+                .bind(client_id.as_str()),
+        )
+        .await
+        .unwrap();
+    let audit: Vec<(i64, String, String)> = tx
+        .fetch_all(
+            q("SELECT mutation_id, entity, entity_id FROM audit_log WHERE client_id = $1 ORDER BY id")
+                .bind(client_id.as_str()),
+        )
+        .await
+        .unwrap();
+    drop(tx);
+    let ids: Vec<i64> = stored.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        ids, issued,
+        "one verdict for exactly the commands the device queued"
+    );
+    let on_device: std::collections::BTreeMap<i64, (String, String)> = client
+        .rejected_commands()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.mutation_id, (r.code, r.reason)))
+        .collect();
+    let mut applied = std::collections::BTreeSet::new();
+    for (id, verdict) in &stored {
+        let verdict: Verdict = serde_json::from_str(verdict).unwrap();
+        let audited: Vec<(String, String)> = audit
+            .iter()
+            .filter(|(m, ..)| m == id)
+            .map(|(_, e, i)| (e.clone(), i.clone()))
+            .collect();
+        match verdict.outcome {
+            VerdictOutcome::Applied { changes, .. } => {
+                applied.insert(*id);
+                assert!(
+                    !on_device.contains_key(id),
+                    "applied mutation {id} shown as rejected"
+                );
+                let listed: Vec<(String, String)> = changes
+                    .iter()
+                    .map(|c| (c.entity.as_str().to_owned(), c.id.clone()))
+                    .collect();
+                assert!(!listed.is_empty(), "applied mutation {id} changed nothing");
+                assert_eq!(
+                    audited, listed,
+                    "mutation {id}'s audit rows are exactly its transitions"
+                );
+            }
+            VerdictOutcome::Rejected { code, reason, .. } => {
+                assert!(audited.is_empty(), "rejected mutation {id} left audit rows");
+                assert!(!code.is_empty() && !reason.is_empty());
+                assert_eq!(
+                    on_device.get(id),
+                    Some(&(code, reason)),
+                    "the device reports rejected mutation {id} with the server's reason"
+                );
+            }
+        }
+    }
+    assert!(
+        audit.iter().all(|(m, ..)| applied.contains(m)),
+        "audit rows without an applied command"
+    );
+    (applied.len(), stored.len() - applied.len(), audit.len())
 }
