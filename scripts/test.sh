@@ -20,5 +20,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
 
+echo "== schemathesis against the served OpenAPI document"
+./scripts/schemathesis.sh
+
 echo "== bindings (generated Kotlin, Swift, Python; tests from Python and Kotlin)"
 ./scripts/bindings.sh test
