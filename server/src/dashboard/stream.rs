@@ -109,7 +109,8 @@ pub async fn follow(
                 continue;
             }
             // A visible change may also have changed what the mentor sees (a new mentee).
-            let Ok((scopes, Some(d))) = refresh(&f).await else {
+            // Boxed so that an idle stream does not carry the read's large future.
+            let Ok((scopes, Some(d))) = Box::pin(refresh(&f)).await else {
                 continue;
             };
             f.scopes = scopes;

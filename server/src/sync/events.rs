@@ -108,6 +108,8 @@ pub async fn follow(
         last_sent: seen,
         first,
     };
+    // The database reads are boxed: a stream spends its life waiting for notices, and an
+    // inline read would make every idle stream carry its ~9 KB future (5,000 streams, 45 MB).
     Ok(futures::stream::unfold(start, |mut f| async move {
         if let Some(p) = f.first.take() {
             f.last_sent = p;
@@ -127,7 +129,7 @@ pub async fn follow(
                 }
                 Ok(n) if !n.is_recheck() => continue,
                 Ok(_) | Err(RecvError::Lagged(_)) => {
-                    match newest_visible(&f.state, &f.viewer).await {
+                    match Box::pin(newest_visible(&f.state, &f.viewer)).await {
                         Ok((p, _)) => p,
                         Err(_) => continue,
                     }
@@ -135,7 +137,7 @@ pub async fn follow(
                 Err(RecvError::Closed) => return None,
             };
             // A visible change may have changed what the viewer can see (a new mentee).
-            if let Ok(scopes) = current_scopes(&f.state, &f.viewer).await {
+            if let Ok(scopes) = Box::pin(current_scopes(&f.state, &f.viewer)).await {
                 f.scopes = scopes;
             }
             if position > f.last_sent {
