@@ -315,7 +315,9 @@ pub async fn w4(server: &Server, db: &Db, http: &reqwest::Client) -> anyhow::Res
 }
 
 /// W5: 5,000 open event streams (1,000 mentors × 5); server memory; a change for every
-/// mentor pushed in 10 batches, and the time until every stream was poked.
+/// mentor pushed in 10 batches of 100, and for each stream the time from sending the batch
+/// that holds its mentor's change to its poke (the slowest is the figure: a poke has
+/// reached all its streams within it). The whole run, which is mostly writing, is shown too.
 pub async fn w5(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
     use futures::StreamExt;
     const PER_USER: usize = 5;
@@ -335,7 +337,7 @@ pub async fn w5(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
         .pool_max_idle_per_host(0)
         .build()?;
     let armed = Arc::new(AtomicBool::new(false));
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
     let (open_tx, mut open_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
     for (i, (mentor, _)) in pairs.iter().enumerate() {
         let t = token(db, mentor).await?;
@@ -371,7 +373,7 @@ pub async fn w5(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
                     if armed.load(Ordering::SeqCst)
                         && String::from_utf8_lossy(&chunk).contains("event: poke")
                     {
-                        let _ = done.send(Instant::now());
+                        let _ = done.send((i, Instant::now()));
                         // Keep the stream open until the run ends.
                         while s.next().await.is_some() {}
                         return;
@@ -408,7 +410,9 @@ pub async fn w5(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
         .collect();
     armed.store(true, Ordering::SeqCst);
     let started = Instant::now();
+    let mut sent = Vec::new();
     for (b, chunk) in commands.chunks(100).enumerate() {
+        sent.push(Instant::now());
         wire::push(
             &http,
             &server.url,
@@ -422,15 +426,18 @@ pub async fn w5(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
     let written = started.elapsed();
     let mut reached = 0;
     let mut last = started;
+    let mut latency = Vec::new();
     while reached < open {
         match tokio::time::timeout(Duration::from_secs(10), done_rx.recv()).await {
-            Ok(Some(at)) => {
+            Ok(Some((i, at))) => {
                 reached += 1;
                 last = last.max(at);
+                latency.push(at.saturating_duration_since(sent[i / 100]).as_secs_f64() * 1e3);
             }
             _ => break,
         }
     }
+    let slowest = latency.iter().copied().fold(f64::NAN, f64::max);
     Ok(vec![
         Line::info("W5", "event streams open", open as f64, "streams"),
         Line::new(
@@ -452,11 +459,23 @@ pub async fn w5(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
         ),
         Line::new(
             "W5",
-            "  first write → last stream poked",
-            (last - started).as_secs_f64() * 1e3,
+            "  batch sent → every stream of its mentors poked",
+            slowest,
             "ms",
             Goal::AtMost,
             1_000.0,
+        ),
+        Line::info(
+            "W5",
+            "  p50 batch sent → stream poked",
+            quantile(&mut latency, 0.5),
+            "ms",
+        ),
+        Line::info(
+            "W5",
+            "  first write → last stream poked",
+            (last - started).as_secs_f64() * 1e3,
+            "ms",
         ),
         Line::info(
             "W5",
