@@ -109,15 +109,36 @@ impl Notice {
     }
 }
 
-/// Inserts the rows in order and returns the notice for them.
+/// Most change-log rows per INSERT (10 arguments each; SQLite allows 32,766).
+const ROWS_PER_INSERT: usize = 200;
+
+/// Inserts the rows in order, a few hundred per statement, and returns the notice for them.
+/// One statement's rows take their positions in the order of its VALUES list.
 pub(super) async fn append(tx: &mut Tx, changes: &[ChangeRow]) -> Result<Notice, sqlx::Error> {
     let mut position = 0;
     let mut scopes: Vec<String> = Vec::new();
-    for c in changes {
-        position = tx
-            .fetch_one::<i64>(
-                q("INSERT INTO change_log (chapter_id, entity, entity_id, op, version, mentor_id, mentee_id, \
-                   coordinator_id, cohort_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING position")
+    for chunk in changes.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO change_log (chapter_id, entity, entity_id, op, version, mentor_id, mentee_id, \
+             coordinator_id, cohort_id, at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for k in 1..=10 {
+                if k > 1 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", i * 10 + k));
+            }
+            sql.push(')');
+        }
+        sql.push_str(" RETURNING position");
+        let mut query = q(sql);
+        for c in chunk {
+            query = query
                 .bind(c.chapter_id.as_str())
                 .bind(c.entity)
                 .bind(c.entity_id.as_str())
@@ -127,12 +148,15 @@ pub(super) async fn append(tx: &mut Tx, changes: &[ChangeRow]) -> Result<Notice,
                 .bind(c.scope.mentee_id.clone())
                 .bind(c.scope.coordinator_id.clone())
                 .bind(c.scope.cohort_id.clone())
-                .bind(c.at),
-            )
-            .await?;
-        for key in c.scope_keys() {
-            if !scopes.contains(&key) {
-                scopes.push(key);
+                .bind(c.at);
+        }
+        let positions: Vec<i64> = tx.fetch_all(query).await?;
+        position = positions.into_iter().fold(position, i64::max);
+        for c in chunk {
+            for key in c.scope_keys() {
+                if !scopes.contains(&key) {
+                    scopes.push(key);
+                }
             }
         }
     }

@@ -129,6 +129,40 @@ pub struct Applied {
     pub changes: Vec<Changed>,
 }
 
+/// What a command did, before its main row is read back: sync push answers with versions
+/// only, so it skips that read; the REST endpoints call [`Done::with_row`].
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The main row's kind.
+    pub entity: Entity,
+    /// The main row's id.
+    pub id: String,
+    /// Every row the command changed or created, in order.
+    pub changes: Vec<Changed>,
+}
+
+impl Done {
+    /// Reads the main row as it is now, in the command's transaction.
+    pub async fn with_row(
+        self,
+        tx: &mut Tx,
+        chapter_id: &str,
+        now: i64,
+    ) -> Result<Applied, DomainError> {
+        let row = rows::load_json(tx, self.entity, &self.id, chapter_id, now)
+            .await?
+            .ok_or(DomainError::NotFound(self.entity))?;
+        let version = row["version"].as_i64().unwrap_or(0);
+        Ok(Applied {
+            entity: self.entity,
+            id: self.id,
+            version,
+            row,
+            changes: self.changes,
+        })
+    }
+}
+
 /// A command in progress.
 pub struct Ctx<'a> {
     /// The command's transaction.
@@ -289,9 +323,8 @@ impl<'a> Ctx<'a> {
         });
     }
 
-    /// Appends every changed row to the change log (with its scope as it is now), and
-    /// builds the result around the command's main row.
-    pub async fn finish(self, (entity, id): (Entity, String)) -> Result<Applied, DomainError> {
+    /// Appends every changed row to the change log (with its scope as it is now).
+    pub async fn finish(self, (entity, id): (Entity, String)) -> Result<Done, DomainError> {
         let mut seen: Vec<(Entity, &str)> = Vec::new();
         for c in self.changes.iter().rev() {
             if seen.contains(&(c.entity, c.id.as_str())) {
@@ -311,15 +344,9 @@ impl<'a> Ctx<'a> {
                 at: self.now,
             });
         }
-        let row = rows::load_json(self.tx, entity, &id, &self.actor.chapter_id, self.now)
-            .await?
-            .ok_or(DomainError::NotFound(entity))?;
-        let version = row["version"].as_i64().unwrap_or(0);
-        Ok(Applied {
+        Ok(Done {
             entity,
             id,
-            version,
-            row,
             changes: self.changes,
         })
     }

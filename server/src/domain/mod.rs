@@ -21,15 +21,16 @@ mod validate;
 mod work_item;
 
 pub use access::{coordinates, mentors, require_mentee_access, require_mentor_or_manager};
-pub use context::{Actor, ActorKind, Applied, Changed, Ctx};
+pub use context::{Actor, ActorKind, Applied, Changed, Ctx, Done};
 pub use error::DomainError;
 pub use system::{SystemCommand, execute_system};
 
 use crate::db::Tx;
 use mentorsync_protocol::Command;
 
-/// Runs `command` as `actor` at `now` in `tx`. On error the caller must roll back (dropping
-/// the transaction does): a command either happens completely or not at all.
+/// Runs `command` as `actor` at `now` in `tx` and reads its main row back. On error the
+/// caller must roll back (dropping the transaction does): a command either happens
+/// completely or not at all.
 pub async fn execute(
     tx: &mut Tx,
     actor: &Actor,
@@ -37,6 +38,20 @@ pub async fn execute(
     command: &Command,
     expected_version: Option<i64>,
 ) -> Result<Applied, DomainError> {
+    apply(tx, actor, now, command, expected_version)
+        .await?
+        .with_row(tx, &actor.chapter_id, now)
+        .await
+}
+
+/// [`execute`] without reading the main row back.
+pub async fn apply(
+    tx: &mut Tx,
+    actor: &Actor,
+    now: i64,
+    command: &Command,
+    expected_version: Option<i64>,
+) -> Result<Done, DomainError> {
     if let Some(role) = actor.role()
         && !command.allowed_roles().contains(&role)
     {

@@ -58,7 +58,10 @@ pub async fn execute_system(
         }
         SystemCommand::MarkOverdue { item_id } => mark_overdue(&mut ctx, item_id).await?,
     };
-    ctx.finish(primary).await
+    ctx.finish(primary)
+        .await?
+        .with_row(tx, chapter_id, now)
+        .await
 }
 
 fn not_due(what: &str) -> DomainError {

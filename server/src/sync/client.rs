@@ -2,7 +2,7 @@
 //! a verdict for and the last verdict it acknowledged.
 
 use super::SyncError;
-use crate::db::{Db, DbRow, FromDb, Tx, q};
+use crate::db::{Backend, Db, DbRow, FromDb, Tx, q};
 use mentorsync_protocol::sync::Verdict;
 
 /// A client's progress.
@@ -110,6 +110,69 @@ pub async fn touch(
     .await?;
     tx.commit().await?;
     Ok(state)
+}
+
+/// The client's `last_mutation_id`, read with its row locked until `tx` ends, so pushes of
+/// one device apply one after the other (SQLite's single writer gives the same).
+pub async fn lock_last_mutation(tx: &mut Tx, client_id: &str) -> Result<i64, sqlx::Error> {
+    let sql = match tx.backend() {
+        Backend::Postgres => {
+            "SELECT last_mutation_id FROM sync_clients WHERE client_id = $1 FOR UPDATE"
+        }
+        Backend::Sqlite => "SELECT last_mutation_id FROM sync_clients WHERE client_id = $1",
+    };
+    tx.fetch_one(q(sql).bind(client_id)).await
+}
+
+/// Sets `last_mutation_id` (under [`lock_last_mutation`]'s lock).
+pub async fn advance(tx: &mut Tx, client_id: &str, last: i64) -> Result<(), sqlx::Error> {
+    tx.execute(
+        q("UPDATE sync_clients SET last_mutation_id = $1 WHERE client_id = $2")
+            .bind(last)
+            .bind(client_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stores verdicts, named by their command, in one statement.
+pub async fn record(
+    tx: &mut Tx,
+    client_id: &str,
+    verdicts: &[(String, Verdict)],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if verdicts.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO sync_mutations (client_id, mutation_id, name, verdict, at) VALUES ",
+    );
+    for i in 0..verdicts.len() {
+        let n = i * 5;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5
+        ));
+    }
+    let mut query = q(sql);
+    for (name, verdict) in verdicts {
+        query = query
+            .bind(client_id)
+            .bind(verdict.mutation_id)
+            .bind(name.as_str())
+            .bind(serde_json::to_string(verdict).unwrap_or_default())
+            .bind(now);
+    }
+    tx.execute(query).await?;
+    Ok(())
 }
 
 /// The recorded verdict of one mutation.

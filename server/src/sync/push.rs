@@ -1,18 +1,17 @@
 //! `POST /api/v1/sync/push`: a client's outbox, applied exactly once.
 //!
-//! The new mutations of a push run in one transaction (group commit: one fsync per push,
-//! not per command), each inside a savepoint, so a refused command's writes are undone
-//! while the others stay. For each, the transaction advances the client's
-//! `last_mutation_id` (with `WHERE last_mutation_id = id - 1`, so two copies of the same
-//! push cannot both apply it) and records the verdict. If the database fails, nothing of
-//! the push is kept and the client sends it again. A mutation at or below
-//! `last_mutation_id` is a retry: its recorded verdict is returned and nothing runs. A
-//! mutation past `last_mutation_id + 1` is a gap and the push is refused. Commands are run
-//! by `domain::execute`, the same code the REST endpoints use.
+//! A push runs in one transaction (group commit: one fsync per push, not per command)
+//! that starts by locking the client's row and reading its `last_mutation_id`. A mutation
+//! at or below it is a retry: its recorded verdict is returned and nothing runs. A mutation
+//! past `last_mutation_id + 1` is a gap and the push is refused. Each new mutation runs
+//! inside a savepoint, so a refused command's writes are undone while the others stay;
+//! then `last_mutation_id` advances once and the verdicts are stored together. If the
+//! database fails, nothing of the push is kept and the client sends it again. Commands are
+//! run by `domain::apply`, the same code the REST endpoints use.
 
 use super::SyncError;
 use super::client;
-use crate::db::{Db, Failure, classify, q};
+use crate::db::{Db, Failure, classify};
 use crate::domain::{self, Actor, DomainError};
 use crate::rows;
 use mentorsync_protocol::sync::{
@@ -51,28 +50,16 @@ pub async fn push(
     }
 
     let state = client::touch(db, &client_id, user_id, now(), None).await?;
-    let mut last = state.last_mutation_id;
-    if let Some(&first) = ids.first()
-        && first > last + 1
-    {
-        return Err(SyncError::Gap { expected: last + 1 });
+    if ids.is_empty() {
+        return Ok(PushResponse {
+            last_mutation_id: state.last_mutation_id,
+            verdicts: Vec::new(),
+        });
     }
-
-    let mut verdicts = Vec::with_capacity(ids.len());
-    let mut fresh = Vec::new();
-    for (id, value) in ids.into_iter().zip(req.mutations) {
-        if id <= last {
-            verdicts.push(replay(db, &client_id, id).await?);
-        } else {
-            fresh.push((id, value));
-        }
-    }
-    if let Some((id, _)) = fresh.last() {
-        last = *id;
-    }
-    verdicts.extend(apply_batch(db, actor, &client_id, fresh, now()).await?);
+    let items = ids.into_iter().zip(req.mutations).collect();
+    let (last_mutation_id, verdicts) = apply_batch(db, actor, &client_id, items, now()).await?;
     Ok(PushResponse {
-        last_mutation_id: last,
+        last_mutation_id,
         verdicts,
     })
 }
@@ -86,7 +73,7 @@ async fn apply_batch(
     client_id: &str,
     items: Vec<(i64, serde_json::Value)>,
     now: i64,
-) -> Result<Vec<Verdict>, SyncError> {
+) -> Result<(i64, Vec<Verdict>), SyncError> {
     const ATTEMPTS: u64 = 4;
     let mut attempt = 1;
     loop {
@@ -104,46 +91,51 @@ async fn apply_batch(
     }
 }
 
-/// Runs new mutations in one transaction. When another copy of the same push claims a
-/// mutation first, what this one did so far is kept and the rest is answered from the
-/// record.
+/// Runs a push in one transaction that first locks the client's row, so two copies of
+/// the same push (a retry racing the original) run one after the other: the second finds
+/// the first's verdicts and replays them. `last_mutation_id` advances once, and the
+/// verdicts are written together at the end.
 async fn apply_batch_once(
     db: &Db,
     actor: &Actor,
     client_id: &str,
     items: Vec<(i64, serde_json::Value)>,
     now: i64,
-) -> Result<Vec<Verdict>, SyncError> {
-    let mut out = Vec::with_capacity(items.len());
-    if items.is_empty() {
-        return Ok(out);
-    }
+) -> Result<(i64, Vec<Verdict>), SyncError> {
     let mut tx = db.write().await?;
-    let mut rest = items.into_iter();
-    for (id, value) in rest.by_ref() {
-        if !claim(&mut tx, client_id, id).await? {
-            tx.commit().await?;
-            out.push(replay(db, client_id, id).await?);
-            for (id, _) in rest {
-                out.push(replay(db, client_id, id).await?);
-            }
-            return Ok(out);
-        }
-        out.push(apply(&mut tx, actor, client_id, id, value, now).await?);
+    let last = client::lock_last_mutation(&mut tx, client_id).await?;
+    if let Some(&(first, _)) = items.first()
+        && first > last + 1
+    {
+        return Err(SyncError::Gap { expected: last + 1 });
     }
+    let mut out = Vec::with_capacity(items.len());
+    let mut fresh = Vec::new();
+    for (id, value) in items {
+        if id <= last {
+            let recorded = client::recorded(&mut tx, client_id, id).await?;
+            out.push(recorded.ok_or_else(|| {
+                SyncError::BadRequest(format!("no verdict is recorded for mutation {id}"))
+            })?);
+        } else {
+            let (name, verdict) = apply(&mut tx, actor, client_id, id, value, now).await?;
+            fresh.push((name, verdict.clone()));
+            out.push(verdict);
+        }
+    }
+    let Some((_, newest)) = fresh.last() else {
+        tx.rollback().await?;
+        return Ok((last, out));
+    };
+    let newest = newest.mutation_id;
+    client::advance(&mut tx, client_id, newest).await?;
+    client::record(&mut tx, client_id, &fresh, now).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok((newest, out))
 }
 
-async fn replay(db: &Db, client_id: &str, id: i64) -> Result<Verdict, SyncError> {
-    let mut tx = db.read().await?;
-    let v = client::recorded(&mut tx, client_id, id).await?;
-    tx.rollback().await?;
-    v.ok_or_else(|| SyncError::BadRequest(format!("no verdict is recorded for mutation {id}")))
-}
-
-/// Runs one claimed mutation inside a savepoint and records its verdict; a refused
-/// command's writes are rolled back and the refusal is recorded instead.
+/// Runs one mutation inside a savepoint and returns its command's name and verdict; a
+/// refused command's writes are rolled back.
 async fn apply(
     tx: &mut crate::db::Tx,
     actor: &Actor,
@@ -151,7 +143,7 @@ async fn apply(
     id: i64,
     value: serde_json::Value,
     now: i64,
-) -> Result<Verdict, SyncError> {
+) -> Result<(String, Verdict), SyncError> {
     let parsed = serde_json::from_value::<Mutation>(value);
     let point = tx.savepoint().await?;
     let (name, refusal) = match parsed {
@@ -159,7 +151,7 @@ async fn apply(
             "unknown".to_owned(),
             Refusal::new("bad_command", format!("not a valid command: {e}"), None),
         ),
-        Ok(m) => match domain::execute(
+        Ok(m) => match domain::apply(
             tx,
             &actor.via(client_id, id),
             now,
@@ -186,8 +178,7 @@ async fn apply(
                     },
                 };
                 tx.release(point).await?;
-                record(tx, client_id, id, m.command.name(), &verdict, now).await?;
-                return Ok(verdict);
+                return Ok((m.command.name().to_owned(), verdict));
             }
             Err(e) => (
                 m.command.name().to_owned(),
@@ -211,41 +202,7 @@ async fn apply(
             current: refusal.current.or(current),
         },
     };
-    record(tx, client_id, id, &name, &verdict, now).await?;
-    Ok(verdict)
-}
-
-/// Advances `last_mutation_id` from `id - 1` to `id`; false when another push got there.
-async fn claim(tx: &mut crate::db::Tx, client_id: &str, id: i64) -> Result<bool, sqlx::Error> {
-    Ok(tx
-        .execute(
-            q("UPDATE sync_clients SET last_mutation_id = $1 WHERE client_id = $2 AND last_mutation_id = $3")
-                .bind(id)
-                .bind(client_id)
-                .bind(id - 1),
-        )
-        .await?
-        == 1)
-}
-
-async fn record(
-    tx: &mut crate::db::Tx,
-    client_id: &str,
-    id: i64,
-    name: &str,
-    verdict: &Verdict,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    tx.execute(
-        q("INSERT INTO sync_mutations (client_id, mutation_id, name, verdict, at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(client_id)
-            .bind(id)
-            .bind(name)
-            .bind(serde_json::to_string(verdict).unwrap_or_default())
-            .bind(now),
-    )
-    .await?;
-    Ok(())
+    Ok((name, verdict))
 }
 
 struct Refusal {
