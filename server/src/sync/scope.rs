@@ -5,7 +5,7 @@
 //! the change log and snapshots in the database) and a set (to check rows in Rust and to
 //! diff a client's scopes between rounds).
 
-use crate::db::{Arg, Tx, q};
+use crate::db::{Arg, Backend, Tx, q};
 use crate::rows::ScopeExprs;
 use mentorsync_protocol::Role;
 use sha2::{Digest, Sha256};
@@ -35,58 +35,77 @@ pub struct Viewer {
 /// A sorted set of scope keys.
 pub type ScopeSet = BTreeSet<String>;
 
+/// The ids a one-column query (its column named `x`, one `$1` argument) returns, fetched
+/// as a single comma-joined row. A coordinator's scope holds hundreds of ids and every pull
+/// reads it; row by row, each id cost a hop to SQLite's worker thread. Ids are UUIDs.
+async fn ids(tx: &mut Tx, select: &str, arg: &str) -> Result<Vec<String>, sqlx::Error> {
+    let agg = match tx.backend() {
+        Backend::Sqlite => "group_concat(x, ',')",
+        Backend::Postgres => "string_agg(x, ',')",
+    };
+    let joined: String = tx
+        .fetch_one(q(format!("SELECT COALESCE({agg}, '') FROM ({select}) AS ids")).bind(arg))
+        .await?;
+    Ok(joined
+        .split(',')
+        .filter(|i| !i.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
 /// The caller's scope set now.
 pub async fn current(tx: &mut Tx, v: &Viewer) -> Result<ScopeSet, sqlx::Error> {
     let mut set = ScopeSet::new();
-    let ids = |kind: &str, ids: Vec<String>| {
+    let keys = |kind: &str, ids: Vec<String>| {
         ids.into_iter()
             .map(move |i| format!("{kind}:{i}"))
             .collect::<Vec<_>>()
     };
+    let me = v.user_id.as_str();
     match v.role {
         Role::Admin => {
             set.insert(format!("chapter:{}", v.chapter_id));
         }
         Role::Coordinator => {
-            set.insert(format!("coordinator:{}", v.user_id));
-            let mentors: Vec<String> = tx
-                .fetch_all(
-                    q("SELECT mentor_id FROM coordinator_assignments WHERE coordinator_id = $1 AND status = 'active'")
-                        .bind(v.user_id.as_str()),
-                )
-                .await?;
-            let mentees: Vec<String> = tx
-                .fetch_all(
-                    q("SELECT ma.mentee_id FROM mentee_assignments ma JOIN coordinator_assignments ca \
-                       ON ca.mentor_id = ma.mentor_id WHERE ca.coordinator_id = $1 AND ca.status = 'active' \
-                       AND ma.status = 'active'")
-                    .bind(v.user_id.as_str()),
-                )
-                .await?;
-            set.extend(ids("mentor", mentors));
-            set.extend(ids("mentee", mentees));
+            set.insert(format!("coordinator:{me}"));
+            let mentors = ids(
+                tx,
+                "SELECT mentor_id AS x FROM coordinator_assignments WHERE coordinator_id = $1 AND status = 'active'",
+                me,
+            )
+            .await?;
+            let mentees = ids(
+                tx,
+                "SELECT ma.mentee_id AS x FROM mentee_assignments ma JOIN coordinator_assignments ca \
+                 ON ca.mentor_id = ma.mentor_id WHERE ca.coordinator_id = $1 AND ca.status = 'active' \
+                 AND ma.status = 'active'",
+                me,
+            )
+            .await?;
+            set.extend(keys("mentor", mentors));
+            set.extend(keys("mentee", mentees));
         }
         Role::Mentor => {
-            set.insert(format!("mentor:{}", v.user_id));
-            let mentees: Vec<String> = tx
-                .fetch_all(
-                    q("SELECT mentee_id FROM mentee_assignments WHERE mentor_id = $1 AND status = 'active'")
-                        .bind(v.user_id.as_str()),
-                )
-                .await?;
-            set.extend(ids("mentee", mentees));
+            set.insert(format!("mentor:{me}"));
+            let mentees = ids(
+                tx,
+                "SELECT mentee_id AS x FROM mentee_assignments WHERE mentor_id = $1 AND status = 'active'",
+                me,
+            )
+            .await?;
+            set.extend(keys("mentee", mentees));
         }
         Role::Mentee => {
-            set.insert(format!("mentee:{}", v.user_id));
+            set.insert(format!("mentee:{me}"));
         }
         Role::Director => {
-            let cohorts: Vec<String> = tx
-                .fetch_all(
-                    q("SELECT cohort_id FROM cohort_directors WHERE director_id = $1")
-                        .bind(v.user_id.as_str()),
-                )
-                .await?;
-            set.extend(ids("cohort", cohorts));
+            let cohorts = ids(
+                tx,
+                "SELECT cohort_id AS x FROM cohort_directors WHERE director_id = $1",
+                me,
+            )
+            .await?;
+            set.extend(keys("cohort", cohorts));
         }
     }
     Ok(set)
