@@ -289,22 +289,37 @@ pub struct Savepoint(usize);
 impl Tx {
     /// Marks a point the transaction can return to without losing what came before: a
     /// batch runs each command inside one, so a refused command's writes (and its queued
-    /// change-log rows) go while the others stay. One savepoint at a time.
+    /// change-log rows) go while the others stay. One savepoint at a time; commit keeps
+    /// whatever is still marked.
     pub async fn savepoint(&mut self) -> Result<Savepoint, sqlx::Error> {
         self.execute(q("SAVEPOINT command")).await?;
         Ok(Savepoint(self.changes.len()))
     }
 
-    /// Keeps everything since the savepoint.
-    pub async fn release(&mut self, _point: Savepoint) -> Result<(), sqlx::Error> {
-        self.execute(q("RELEASE SAVEPOINT command")).await?;
-        Ok(())
+    /// Keeps everything since `point` and marks a new point, in one round trip (a push
+    /// does this between each two commands).
+    pub async fn next_savepoint(&mut self, point: Savepoint) -> Result<Savepoint, sqlx::Error> {
+        let Savepoint(_) = point;
+        const SQL: &str = "RELEASE SAVEPOINT command; SAVEPOINT command";
+        match &mut self.inner {
+            TxInner::Sqlite(t) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(SQL))
+                    .execute(&mut **t)
+                    .await?;
+            }
+            TxInner::Postgres(t) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(SQL))
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
+        Ok(Savepoint(self.changes.len()))
     }
 
-    /// Undoes everything since the savepoint, including queued change-log rows.
-    pub async fn rollback_to(&mut self, point: Savepoint) -> Result<(), sqlx::Error> {
+    /// Undoes everything since the savepoint, including queued change-log rows. The point
+    /// stays marked.
+    pub async fn rollback_to(&mut self, point: &Savepoint) -> Result<(), sqlx::Error> {
         self.execute(q("ROLLBACK TO SAVEPOINT command")).await?;
-        self.execute(q("RELEASE SAVEPOINT command")).await?;
         self.changes.truncate(point.0);
         Ok(())
     }

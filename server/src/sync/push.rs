@@ -11,7 +11,7 @@
 
 use super::SyncError;
 use super::client;
-use crate::db::{Db, Failure, classify};
+use crate::db::{Db, Failure, Savepoint, classify};
 use crate::domain::{self, Actor, DomainError};
 use crate::rows;
 use mentorsync_protocol::sync::{
@@ -111,17 +111,23 @@ async fn apply_batch_once(
     }
     let mut out = Vec::with_capacity(items.len());
     let mut fresh = Vec::new();
+    let mut point = None;
     for (id, value) in items {
         if id <= last {
             let recorded = client::recorded(&mut tx, client_id, id).await?;
             out.push(recorded.ok_or_else(|| {
                 SyncError::BadRequest(format!("no verdict is recorded for mutation {id}"))
             })?);
-        } else {
-            let (name, verdict) = apply(&mut tx, actor, client_id, id, value, now).await?;
-            fresh.push((name, verdict.clone()));
-            out.push(verdict);
+            continue;
         }
+        let mark = match point.take() {
+            Some(previous) => tx.next_savepoint(previous).await?,
+            None => tx.savepoint().await?,
+        };
+        let (name, verdict) = apply(&mut tx, &mark, actor, client_id, id, value, now).await?;
+        point = Some(mark);
+        fresh.push((name, verdict.clone()));
+        out.push(verdict);
     }
     let Some((_, newest)) = fresh.last() else {
         tx.rollback().await?;
@@ -134,10 +140,11 @@ async fn apply_batch_once(
     Ok((newest, out))
 }
 
-/// Runs one mutation inside a savepoint and returns its command's name and verdict; a
-/// refused command's writes are rolled back.
+/// Runs one mutation after savepoint `point` and returns its command's name and verdict;
+/// a refused command's writes are rolled back to the savepoint.
 async fn apply(
     tx: &mut crate::db::Tx,
+    point: &Savepoint,
     actor: &Actor,
     client_id: &str,
     id: i64,
@@ -145,7 +152,6 @@ async fn apply(
     now: i64,
 ) -> Result<(String, Verdict), SyncError> {
     let parsed = serde_json::from_value::<Mutation>(value);
-    let point = tx.savepoint().await?;
     let (name, refusal) = match parsed {
         Err(e) => (
             "unknown".to_owned(),
@@ -177,7 +183,6 @@ async fn apply(
                             .collect(),
                     },
                 };
-                tx.release(point).await?;
                 return Ok((m.command.name().to_owned(), verdict));
             }
             Err(e) => (
