@@ -2,7 +2,7 @@
 //! a verdict for and the last verdict it acknowledged.
 
 use super::SyncError;
-use crate::db::{Backend, Db, DbRow, FromDb, Tx, q};
+use crate::db::{Db, DbRow, FromDb, Tx, q};
 use mentorsync_protocol::sync::Verdict;
 
 /// A client's progress.
@@ -55,6 +55,30 @@ impl FromDb for Seen {
     }
 }
 
+const SELECT_CLIENT: &str = "SELECT user_id, last_mutation_id, acked_mutation_id, last_seen_at FROM sync_clients WHERE client_id = $1";
+
+/// The client's state read in an open transaction, when nothing about it needs writing
+/// (it is registered to `user_id`, `ack` acknowledges nothing new and it was seen
+/// recently). `None`: call [`touch`]. Lets a steady-state pull read it in its own snapshot.
+pub async fn peek(
+    tx: &mut Tx,
+    client_id: &str,
+    user_id: &str,
+    now: i64,
+    ack: Option<i64>,
+) -> Result<Option<ClientState>, SyncError> {
+    let seen: Option<Seen> = tx.fetch_optional(q(SELECT_CLIENT).bind(client_id)).await?;
+    let Some(seen) = seen else {
+        return Ok(None);
+    };
+    if seen.row.user_id != user_id {
+        return Err(SyncError::ClientNotYours);
+    }
+    let state = seen.row.state;
+    let acks = ack.is_some_and(|a| a.min(state.last_mutation_id) > state.acked_mutation_id);
+    Ok((!acks && now - seen.last_seen_at < SEEN_REFRESH_MS).then_some(state))
+}
+
 /// Registers the client to `user_id` on first use, refuses another user's client, records
 /// an acknowledgement, and returns its state. Writes only when something changes, so a
 /// steady-state pull never waits for the write lock.
@@ -65,20 +89,11 @@ pub async fn touch(
     now: i64,
     ack: Option<i64>,
 ) -> Result<ClientState, SyncError> {
-    let select = "SELECT user_id, last_mutation_id, acked_mutation_id, last_seen_at FROM sync_clients WHERE client_id = $1";
     let mut tx = db.read().await?;
-    let seen: Option<Seen> = tx.fetch_optional(q(select).bind(client_id)).await?;
+    let peeked = peek(&mut tx, client_id, user_id, now, ack).await;
     tx.rollback().await?;
-    if let Some(seen) = &seen {
-        if seen.row.user_id != user_id {
-            return Err(SyncError::ClientNotYours);
-        }
-        let acks = ack.is_some_and(|a| {
-            a.min(seen.row.state.last_mutation_id) > seen.row.state.acked_mutation_id
-        });
-        if !acks && now - seen.last_seen_at < SEEN_REFRESH_MS {
-            return Ok(seen.row.state);
-        }
+    if let Some(state) = peeked? {
+        return Ok(state);
     }
     let mut tx = db.write().await?;
     tx.execute(
@@ -89,7 +104,7 @@ pub async fn touch(
         .bind(now),
     )
     .await?;
-    let sql = format!("{select}{}", tx.for_update());
+    let sql = format!("{SELECT_CLIENT}{}", tx.for_update());
     let seen: Seen = tx.fetch_one(q(sql).bind(client_id)).await?;
     if seen.row.user_id != user_id {
         return Err(SyncError::ClientNotYours);
@@ -115,12 +130,10 @@ pub async fn touch(
 /// The client's `last_mutation_id`, read with its row locked until `tx` ends, so pushes of
 /// one device apply one after the other (SQLite's single writer gives the same).
 pub async fn lock_last_mutation(tx: &mut Tx, client_id: &str) -> Result<i64, sqlx::Error> {
-    let sql = match tx.backend() {
-        Backend::Postgres => {
-            "SELECT last_mutation_id FROM sync_clients WHERE client_id = $1 FOR UPDATE"
-        }
-        Backend::Sqlite => "SELECT last_mutation_id FROM sync_clients WHERE client_id = $1",
-    };
+    let sql = format!(
+        "SELECT last_mutation_id FROM sync_clients WHERE client_id = $1{}",
+        tx.for_update()
+    );
     tx.fetch_one(q(sql).bind(client_id)).await
 }
 

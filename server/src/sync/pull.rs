@@ -52,12 +52,20 @@ pub async fn pull(
     let cursor = req.cursor.as_deref().map(Cursor::decode).transpose()?;
     let limit = req.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX) as usize;
 
+    let mut tx = db.read().await?;
+    let state = match client::peek(&mut tx, &client_id, &v.user_id, now, req.ack).await? {
+        Some(state) => state,
+        None => {
+            tx.rollback().await?;
+            let state = client::touch(db, &client_id, &v.user_id, now, req.ack).await?;
+            tx = db.read().await?;
+            state
+        }
+    };
     let ClientState {
         last_mutation_id,
         acked_mutation_id,
-    } = client::touch(db, &client_id, &v.user_id, now, req.ack).await?;
-
-    let mut tx = db.read().await?;
+    } = state;
     let scopes = scope::current(&mut tx, v).await?;
     let (mut cur, scope_change) = match cursor {
         Some(c) if c.t.is_some() => (c, None),
@@ -105,13 +113,9 @@ async fn start_round(
     scopes: &ScopeSet,
 ) -> Result<(Cursor, Option<ScopeChange>), SyncError> {
     let h = scope::hash(scopes);
-    let target: i64 = tx
-        .fetch_one(q(
-            "SELECT CAST(COALESCE(MAX(position), 0) AS BIGINT) FROM change_log",
-        ))
-        .await?;
-    let horizon: i64 = tx
-        .fetch_one(q("SELECT position FROM sync_horizon WHERE id = 1"))
+    let (target, horizon): (i64, i64) = tx
+        .fetch_one(q("SELECT CAST(COALESCE(MAX(position), 0) AS BIGINT), \
+             (SELECT position FROM sync_horizon WHERE id = 1) FROM change_log"))
         .await?;
     let full = |h: String| {
         let mut c = Cursor::at(target, h);
