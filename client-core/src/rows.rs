@@ -20,21 +20,22 @@ pub fn upsert_server(
     scopes: &[String],
     row: &Value,
 ) -> Result<bool> {
-    let n = conn.execute(
-        "INSERT INTO server_rows (entity, id, version, scopes, data) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (entity, id) DO UPDATE SET version = excluded.version, scopes = excluded.scopes, data = excluded.data \
-         WHERE excluded.version >= server_rows.version",
-        params![entity.as_str(), id, version, serde_json::to_string(scopes)?, row.to_string()],
-    )?;
+    // Cached: a whole-chapter sync runs this 100,000 times, and parsing its SQL each time
+    // was a fifth of publishing the round.
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO server_rows (entity, id, version, scopes, data) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (entity, id) DO UPDATE SET version = excluded.version, scopes = excluded.scopes, data = excluded.data \
+             WHERE excluded.version >= server_rows.version",
+        )?
+        .execute(params![entity.as_str(), id, version, serde_json::to_string(scopes)?, row.to_string()])?;
     Ok(n > 0)
 }
 
 /// Forgets a confirmed row.
 pub fn remove_server(conn: &Connection, entity: Entity, id: &str) -> Result<()> {
-    conn.execute(
-        "DELETE FROM server_rows WHERE entity = ?1 AND id = ?2",
-        params![entity.as_str(), id],
-    )?;
+    conn.prepare_cached("DELETE FROM server_rows WHERE entity = ?1 AND id = ?2")?
+        .execute(params![entity.as_str(), id])?;
     Ok(())
 }
 
