@@ -62,6 +62,18 @@ impl From<Vec<u8>> for Arg {
     }
 }
 
+/// The placeholders of a multi-row `VALUES`: `rows` groups of `cols`, numbered from `$1`
+/// row by row — `($1, $2), ($3, $4)` for two rows of two.
+pub fn values_list(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// SQL text with its arguments. The text is always built from constants in this crate,
 /// never from input; input travels only as arguments.
 #[derive(Debug, Clone)]
@@ -110,5 +122,15 @@ impl Q {
             };
         }
         query
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_list_numbers_row_by_row() {
+        assert_eq!(super::values_list(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(super::values_list(1, 3), "($1, $2, $3)");
+        assert_eq!(super::values_list(0, 3), "");
     }
 }

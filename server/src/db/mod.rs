@@ -11,7 +11,7 @@ mod args;
 pub mod notify;
 mod row;
 
-pub use args::{Arg, Q, q};
+pub use args::{Arg, Q, q, values_list};
 pub use notify::{ChangeRow, Notice, Scope};
 pub use row::{DbRow, DbValue, FromDb};
 
@@ -466,8 +466,11 @@ pub enum Failure {
 /// (deadlock, serialization failure). Nothing of it was kept, so running it again is safe
 /// and will most likely succeed: the other transaction has gone ahead.
 pub fn aborted_for_conflict(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40001" | "40P01")))
+    matches!(e, sqlx::Error::Database(d) if d.code().is_some_and(|c| ABORTED_FOR_CONFLICT.contains(&c.as_ref())))
 }
+
+/// PostgreSQL's serialization failure and deadlock codes.
+const ABORTED_FOR_CONFLICT: [&str; 2] = ["40001", "40P01"];
 
 /// Classifies a database error.
 pub fn classify(e: &sqlx::Error) -> Failure {
@@ -478,11 +481,10 @@ pub fn classify(e: &sqlx::Error) -> Failure {
             ErrorKind::CheckViolation
             | ErrorKind::ForeignKeyViolation
             | ErrorKind::NotNullViolation => Failure::Constraint,
+            // SQLITE_BUSY / SQLITE_LOCKED, or a transaction PostgreSQL aborted.
+            _ if aborted_for_conflict(e) => Failure::Busy,
             _ => match d.code().as_deref() {
-                // SQLITE_BUSY / SQLITE_LOCKED; PostgreSQL serialization failure / deadlock.
-                Some("5") | Some("6") | Some("517") | Some("40001") | Some("40P01") => {
-                    Failure::Busy
-                }
+                Some("5" | "6" | "517") => Failure::Busy,
                 _ => Failure::Other,
             },
         },

@@ -1,6 +1,6 @@
 //! Appending to the change log, and the notice that announces new positions.
 
-use super::{Tx, q};
+use super::{Tx, q, values_list};
 use serde::{Deserialize, Serialize};
 
 /// The PostgreSQL NOTIFY channel for committed changes.
@@ -118,24 +118,11 @@ pub(super) async fn append(tx: &mut Tx, changes: &[ChangeRow]) -> Result<Notice,
     let mut position = 0;
     let mut scopes: Vec<String> = Vec::new();
     for chunk in changes.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
+        let sql = format!(
             "INSERT INTO change_log (chapter_id, entity, entity_id, op, version, mentor_id, mentee_id, \
-             coordinator_id, cohort_id, at) VALUES ",
+             coordinator_id, cohort_id, at) VALUES {} RETURNING position",
+            values_list(chunk.len(), 10)
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for k in 1..=10 {
-                if k > 1 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", i * 10 + k));
-            }
-            sql.push(')');
-        }
-        sql.push_str(" RETURNING position");
         let mut query = q(sql);
         for c in chunk {
             query = query
