@@ -2,7 +2,7 @@
 //! a verdict for and the last verdict it acknowledged.
 
 use super::SyncError;
-use crate::db::{Db, DbRow, FromDb, Tx, q};
+use crate::db::{Db, DbRow, FromDb, Tx, q, values_list};
 use mentorsync_protocol::sync::Verdict;
 
 /// A client's progress.
@@ -92,9 +92,21 @@ pub async fn touch(
     let mut tx = db.read().await?;
     let peeked = peek(&mut tx, client_id, user_id, now, ack).await;
     tx.rollback().await?;
-    if let Some(state) = peeked? {
-        return Ok(state);
+    match peeked? {
+        Some(state) => Ok(state),
+        None => register(db, client_id, user_id, now, ack).await,
     }
+}
+
+/// [`touch`]'s write: registers the client if new, records the acknowledgement and when
+/// it was seen.
+pub async fn register(
+    db: &Db,
+    client_id: &str,
+    user_id: &str,
+    now: i64,
+    ack: Option<i64>,
+) -> Result<ClientState, SyncError> {
     let mut tx = db.write().await?;
     tx.execute(
         q("INSERT INTO sync_clients (client_id, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3) \
@@ -158,23 +170,10 @@ pub async fn record(
     if verdicts.is_empty() {
         return Ok(());
     }
-    let mut sql = String::from(
-        "INSERT INTO sync_mutations (client_id, mutation_id, name, verdict, at) VALUES ",
+    let sql = format!(
+        "INSERT INTO sync_mutations (client_id, mutation_id, name, verdict, at) VALUES {}",
+        values_list(verdicts.len(), 5)
     );
-    for i in 0..verdicts.len() {
-        let n = i * 5;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5
-        ));
-    }
     let mut query = q(sql);
     for (name, verdict) in verdicts {
         query = query

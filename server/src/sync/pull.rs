@@ -57,7 +57,7 @@ pub async fn pull(
         Some(state) => state,
         None => {
             tx.rollback().await?;
-            let state = client::touch(db, &client_id, &v.user_id, now, req.ack).await?;
+            let state = client::register(db, &client_id, &v.user_id, now, req.ack).await?;
             tx = db.read().await?;
             state
         }

@@ -17,6 +17,7 @@ use crate::rows;
 use mentorsync_protocol::sync::{
     ChangedRow, Mutation, PushRequest, PushResponse, Verdict, VerdictOutcome,
 };
+use serde::Deserialize;
 
 /// Most mutations in one push.
 pub const MAX_BATCH: usize = 100;
@@ -77,7 +78,7 @@ async fn apply_batch(
     const ATTEMPTS: u64 = 4;
     let mut attempt = 1;
     loop {
-        match apply_batch_once(db, actor, client_id, items.clone(), now).await {
+        match apply_batch_once(db, actor, client_id, &items, now).await {
             Err(SyncError::Database(e))
                 if attempt < ATTEMPTS && crate::db::aborted_for_conflict(&e) =>
             {
@@ -99,7 +100,7 @@ async fn apply_batch_once(
     db: &Db,
     actor: &Actor,
     client_id: &str,
-    items: Vec<(i64, serde_json::Value)>,
+    items: &[(i64, serde_json::Value)],
     now: i64,
 ) -> Result<(i64, Vec<Verdict>), SyncError> {
     let mut tx = db.write().await?;
@@ -112,7 +113,7 @@ async fn apply_batch_once(
     let mut out = Vec::with_capacity(items.len());
     let mut fresh = Vec::new();
     let mut point = None;
-    for (id, value) in items {
+    for &(id, ref value) in items {
         if id <= last {
             let recorded = client::recorded(&mut tx, client_id, id).await?;
             out.push(recorded.ok_or_else(|| {
@@ -148,10 +149,10 @@ async fn apply(
     actor: &Actor,
     client_id: &str,
     id: i64,
-    value: serde_json::Value,
+    value: &serde_json::Value,
     now: i64,
 ) -> Result<(String, Verdict), SyncError> {
-    let parsed = serde_json::from_value::<Mutation>(value);
+    let parsed = Mutation::deserialize(value);
     let (name, refusal) = match parsed {
         Err(e) => (
             "unknown".to_owned(),
