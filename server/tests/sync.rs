@@ -15,11 +15,13 @@ both_backends!(
     first_sync_and_delta,
     commit_order_is_never_skipped,
     push_is_exactly_once,
+    racing_copies_of_a_push_apply_once,
     reassignment_moves_rows_between_scopes,
     paging_while_writers_run,
     chapters_and_clients_are_isolated,
     compaction_resets_old_cursors,
     compression_and_protocol_versions,
+    small_responses_and_streams_are_not_compressed,
     events_poke_on_visible_changes,
     sets_partition_the_sync,
     event_streams_are_limited_per_user,
@@ -453,6 +455,30 @@ async fn push_is_exactly_once(app: &TestApp) {
     assert_eq!(status, "paused");
 }
 
+/// A retry can reach the server while the original is still running: the copies lock the
+/// device's row one after the other, so the first applies and the others replay it.
+async fn racing_copies_of_a_push_apply_once(app: &TestApp) {
+    let a = &app.a;
+    let client = uuid::Uuid::new_v4().to_string();
+    let batch = json!([pause_cmd(&a.mentor.id), {"mutation_id": 2, "name": "resume_mentor", "args": {"mentor_id": a.mentor.id}}]);
+    let copies = futures::future::join_all(
+        (0..5).map(|_| app.push(&a.coordinator.token, &client, batch.clone())),
+    )
+    .await;
+    for (status, r) in &copies {
+        assert_eq!(*status, 200, "{r}");
+        assert_eq!(r, &copies[0].1, "every copy answers the same verdicts");
+    }
+    assert_eq!(copies[0].1["verdicts"][0]["status"], "applied");
+    let audited: i64 = app
+        .scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE entity_id = $1 AND action IN ('pause', 'resume')",
+            &[&a.mentor.id],
+        )
+        .await;
+    assert_eq!(audited, 2, "applied once");
+}
+
 async fn reassignment_moves_rows_between_scopes(app: &TestApp) {
     let a = &app.a;
     // A session and a flag on the mentee while with the first mentor.
@@ -738,6 +764,42 @@ async fn compression_and_protocol_versions(app: &TestApp) {
         400,
         "bad_request",
     );
+}
+
+/// Compression is for bodies worth it: a tiny answer and an event stream go as they are.
+async fn small_responses_and_streams_are_not_compressed(app: &TestApp) {
+    let a = &app.a;
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .no_zstd()
+        .build()
+        .unwrap();
+    let r = raw
+        .get(app.url("/healthz"))
+        .header("accept-encoding", "zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("content-encoding").is_none());
+    assert!(r.bytes().await.unwrap().len() < 1024);
+    let r = raw
+        .get(app.url("/api/v1/sync/events"))
+        .bearer_auth(&a.admin.token)
+        .header("x-mentorsync-protocol", "1")
+        .header("accept-encoding", "zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    assert!(r.headers().get("content-encoding").is_none());
 }
 
 async fn next_poke(
