@@ -199,6 +199,15 @@ impl Harness {
     }
 }
 
+/// The seed of a randomised test: `MENTORSYNC_SEED` when set (to replay a run), else a
+/// fresh one. The test prints it.
+pub fn random_seed() -> u64 {
+    std::env::var("MENTORSYNC_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random)
+}
+
 /// Seeds chapters `a` and `b` (see `Seeder::small_chapter`), everyone with [`PASSWORD`].
 pub async fn seed_fixture(db: &Db, now: i64) -> (SmallChapter, SmallChapter) {
     let hash = mentorsync_server::auth::password::hash(PASSWORD).unwrap();

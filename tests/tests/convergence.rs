@@ -24,7 +24,9 @@ use mentorsync_server::db::{ConnectOptions, Db, q};
 use mentorsync_server::seed::SmallChapter;
 use mentorsync_tests::process::ServerProcess;
 use mentorsync_tests::proxy::{Faults, Proxy};
-use mentorsync_tests::{PASSWORD, PG_ENV, assert_mirrors, assert_verdicts, seed_fixture};
+use mentorsync_tests::{
+    PASSWORD, PG_ENV, assert_mirrors, assert_verdicts, random_seed, seed_fixture,
+};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -76,13 +78,6 @@ struct Device {
     syncs_failed: AtomicU64,
 }
 
-fn seed() -> u64 {
-    std::env::var("MENTORSYNC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random)
-}
-
 async fn run(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
     let (url, schema) = if postgres {
@@ -98,7 +93,7 @@ async fn run(postgres: bool) {
             None,
         )
     };
-    let seed = seed();
+    let seed = random_seed();
     eprintln!(
         "convergence ({}): seed {seed} — replay with MENTORSYNC_SEED={seed}",
         if postgres { "PostgreSQL" } else { "SQLite" }

@@ -18,10 +18,7 @@ both_backends!(killed_during_pull, killed_during_push);
 const CLIENT_BIN: &str = env!("CARGO_BIN_EXE_crash-client");
 
 fn rng() -> rand::rngs::StdRng {
-    let seed: u64 = std::env::var("MENTORSYNC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
+    let seed = mentorsync_tests::random_seed();
     eprintln!("crash safety: seed {seed} — replay with MENTORSYNC_SEED={seed}");
     rand::rngs::StdRng::seed_from_u64(seed)
 }
