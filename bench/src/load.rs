@@ -321,6 +321,7 @@ pub async fn w4(server: &Server, db: &Db, http: &reqwest::Client) -> anyhow::Res
 pub async fn w5(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
     use futures::StreamExt;
     const PER_USER: usize = 5;
+    const BATCH: usize = 100;
     let pairs: Vec<(String, String)> = {
         let mut tx = db.read().await?;
         let v = tx
@@ -411,14 +412,14 @@ pub async fn w5(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
     armed.store(true, Ordering::SeqCst);
     let started = Instant::now();
     let mut sent = Vec::new();
-    for (b, chunk) in commands.chunks(100).enumerate() {
+    for (b, chunk) in commands.chunks(BATCH).enumerate() {
         sent.push(Instant::now());
         wire::push(
             &http,
             &server.url,
             &admin,
             &device,
-            (b * 100 + 1) as i64,
+            (b * BATCH + 1) as i64,
             chunk,
         )
         .await?;
@@ -432,7 +433,7 @@ pub async fn w5(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
             Ok(Some((i, at))) => {
                 reached += 1;
                 last = last.max(at);
-                latency.push(at.saturating_duration_since(sent[i / 100]).as_secs_f64() * 1e3);
+                latency.push(at.saturating_duration_since(sent[i / BATCH]).as_secs_f64() * 1e3);
             }
             _ => break,
         }
