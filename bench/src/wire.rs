@@ -2,20 +2,21 @@
 
 use anyhow::Context;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// The sync protocol header.
 pub const PROTOCOL: (&str, &str) = ("x-mentorsync-protocol", "1");
 
-/// A device pulling with its own cursor, one set at a time.
+/// A device pulling with its own cursors, one set at a time.
 pub struct Puller {
     http: reqwest::Client,
     base: String,
     token: String,
     /// The device id.
     pub client_id: String,
-    /// Cursor of the set pulled.
-    pub cursor: Option<String>,
+    /// Each set's cursor: the sets are separate streams.
+    cursors: HashMap<String, String>,
 }
 
 /// One pull page.
@@ -36,7 +37,7 @@ impl Puller {
             base: base.to_owned(),
             token: token.to_owned(),
             client_id: uuid::Uuid::new_v4().to_string(),
-            cursor: None,
+            cursors: HashMap::new(),
         }
     }
 
@@ -46,7 +47,7 @@ impl Puller {
             "{}/api/v1/sync/pull?client_id={}&set={set}&limit={limit}",
             self.base, self.client_id
         );
-        if let Some(c) = &self.cursor {
+        if let Some(c) = self.cursors.get(set) {
             url.push_str(&format!("&cursor={c}"));
         }
         let started = Instant::now();
@@ -61,7 +62,9 @@ impl Puller {
         let page: Value = r.json().await?;
         let took = started.elapsed();
         anyhow::ensure!(status.is_success(), "pull answered {status}: {page}");
-        self.cursor = page["cursor"].as_str().map(str::to_owned);
+        if let Some(c) = page["cursor"].as_str() {
+            self.cursors.insert(set.to_owned(), c.to_owned());
+        }
         Ok(Page {
             changes: page["changes"].as_array().map_or(0, Vec::len),
             has_more: page["has_more"].as_bool().unwrap_or(false),
