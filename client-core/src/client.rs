@@ -197,7 +197,7 @@ impl Client {
         let conn = self.inner.store.conn();
         conn.execute_batch(
             "DELETE FROM server_rows; DELETE FROM view_rows; DELETE FROM outbox; DELETE FROM rejections; \
-             DELETE FROM staged_pages; DELETE FROM sync_state; DELETE FROM meta WHERE key IN ('me', 'acked_mutation_id');",
+             DELETE FROM staged_rows; DELETE FROM sync_state; DELETE FROM meta WHERE key IN ('me', 'acked_mutation_id');",
         )?;
         // A new user on this device gets a new client id: mutation ids start over.
         store::set_meta(&conn, "client_id", Some(&uuid::Uuid::new_v4().to_string()))?;
@@ -407,16 +407,30 @@ impl Client {
             .and_then(|v| v.parse().ok())
             .unwrap_or(1)
             - 1;
-        for set in SyncSet::ALL {
-            self.pull_set(&me, &client_id, set, &mut report, progress)
-                .await?;
-            let topics: &[Topic] = match set {
-                SyncSet::Queue => &[Topic::WorkQueue],
-                SyncSet::Roster => &[Topic::Roster, Topic::Dashboards],
-                SyncSet::Rest => &[Topic::Roster],
-            };
-            self.inner.listeners.notify(topics);
-        }
+        // The roster first: it is the first screen. The work queue and the rest are
+        // independent streams, pulled side by side so that the server prepares one's page
+        // while the device stores the other's.
+        let tally = std::sync::Mutex::new(report);
+        self.pull_set(&me, &client_id, SyncSet::Roster, &tally, progress)
+            .await?;
+        self.inner
+            .listeners
+            .notify(&[Topic::Roster, Topic::Dashboards]);
+        let pull_and_notify = |set: SyncSet, topic: Topic| {
+            let (me, client_id, tally) = (&me, &client_id, &tally);
+            async move {
+                self.pull_set(me, client_id, set, tally, progress).await?;
+                self.inner.listeners.notify(&[topic]);
+                Ok::<_, CoreError>(())
+            }
+        };
+        let (queue, rest) = tokio::join!(
+            pull_and_notify(SyncSet::Queue, Topic::WorkQueue),
+            pull_and_notify(SyncSet::Rest, Topic::Roster),
+        );
+        queue?;
+        rest?;
+        let report = tally.into_inner().unwrap_or_else(|e| e.into_inner());
         {
             let mut conn = self.inner.store.conn();
             let tx = conn.transaction()?;
@@ -427,53 +441,88 @@ impl Client {
         Ok(report)
     }
 
+    /// Pulls one set's round to its end and publishes it. The next page is requested as
+    /// soon as a page arrives, before that page is stored, so the server prepares it while
+    /// the device writes (docs/performance.md, W1).
     async fn pull_set(
         &self,
         me: &Me,
         client_id: &str,
         set: SyncSet,
-        report: &mut SyncReport,
+        tally: &std::sync::Mutex<SyncReport>,
         progress: &impl Fn(SyncProgress),
     ) -> Result<()> {
+        let state = pull::state(&self.inner.store.conn(), set)?;
+        let mut next = self.fetch(client_id, set, state.round_cursor.or(state.cursor))?;
         loop {
-            let state = pull::state(&self.inner.store.conn(), set)?;
-            let cursor = state.round_cursor.or(state.cursor);
-            let ack: i64 = self
-                .inner
-                .store
-                .meta("acked_mutation_id")?
-                .and_then(|a| a.parse().ok())
-                .unwrap_or(0);
-            let (page, bytes) = self
-                .authed(|access| {
-                    let (api, cursor, client_id) =
-                        (self.inner.api.clone(), cursor.clone(), client_id.to_owned());
-                    let limit = self
-                        .inner
-                        .page_size
-                        .load(std::sync::atomic::Ordering::Relaxed);
-                    async move {
-                        api.pull(&access, &client_id, cursor.as_deref(), limit, ack, set)
-                            .await
+            let (page, bytes) = next.finish().await?;
+            if page.has_more {
+                next = self.fetch(client_id, set, Some(page.cursor.clone()))?;
+            }
+            let (rows, last) = (page.changes.len() as u64, !page.has_more);
+            let (this, me) = (self.clone(), me.clone());
+            let rejected = self
+                .blocking(move || {
+                    let conn = &mut this.inner.store.conn();
+                    pull::stage(conn, set, &page)?;
+                    let rejected = outbox::apply_verdicts(conn, &me, this.now(), &page.verdicts)?;
+                    if last {
+                        pull::publish(conn, &me, this.now(), set)?;
                     }
+                    Ok(rejected as u64)
                 })
                 .await?;
-            pull::stage(&mut self.inner.store.conn(), set, &page)?;
-            report.rejected += outbox::apply_verdicts(
-                &mut self.inner.store.conn(),
-                me,
-                self.now(),
-                &page.verdicts,
-            )? as u64;
-            report.progress.rows += page.changes.len() as u64;
-            report.progress.bytes += bytes as u64;
-            report.progress.pages += 1;
-            progress(report.progress);
-            if !page.has_more {
-                pull::publish(&mut self.inner.store.conn(), me, self.now(), set)?;
+            let now = {
+                let mut report = tally.lock().unwrap_or_else(|e| e.into_inner());
+                report.rejected += rejected;
+                report.progress.rows += rows;
+                report.progress.bytes += bytes as u64;
+                report.progress.pages += 1;
+                report.progress
+            };
+            progress(now);
+            if last {
                 return Ok(());
             }
         }
+    }
+
+    /// Starts fetching a page. The acknowledgement sent is what the device has stored
+    /// durably, never a verdict still being written: the server may forget what is
+    /// acknowledged, and a verdict sent twice is applied once.
+    fn fetch(&self, client_id: &str, set: SyncSet, cursor: Option<String>) -> Result<Fetch> {
+        let ack: i64 = self
+            .inner
+            .store
+            .meta("acked_mutation_id")?
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(0);
+        let (this, client_id) = (self.clone(), client_id.to_owned());
+        let limit = self
+            .inner
+            .page_size
+            .load(std::sync::atomic::Ordering::Relaxed);
+        Ok(Fetch(tokio::spawn(async move {
+            this.authed(|access| {
+                let (api, cursor, client_id) =
+                    (this.inner.api.clone(), cursor.clone(), client_id.clone());
+                async move {
+                    api.pull(&access, &client_id, cursor.as_deref(), limit, ack, set)
+                        .await
+                }
+            })
+            .await
+        })))
+    }
+
+    /// Runs database work off the async threads, so a page in flight keeps arriving.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| CoreError::Storage(format!("database work failed: {e}")))?
     }
 
     /// Keeps the device in sync until `stop` resolves: syncs, then waits for a poke from
@@ -724,5 +773,22 @@ impl Client {
             ));
         }
         Ok(out)
+    }
+}
+
+/// A page being fetched; dropping it (the sync failed meanwhile) cancels the request.
+struct Fetch(tokio::task::JoinHandle<Result<(pull::Page, usize)>>);
+
+impl Fetch {
+    async fn finish(&mut self) -> Result<(pull::Page, usize)> {
+        (&mut self.0)
+            .await
+            .map_err(|e| CoreError::Offline(format!("page request ended: {e}")))?
+    }
+}
+
+impl Drop for Fetch {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

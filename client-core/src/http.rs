@@ -3,9 +3,7 @@
 use futures::{Stream, StreamExt};
 use mentorsync_protocol::ErrorBody;
 use mentorsync_protocol::auth::{LoginResponse, TokenPair};
-use mentorsync_protocol::sync::{
-    PROTOCOL_HEADER, PullResponse, PushRequest, PushResponse, SyncSet,
-};
+use mentorsync_protocol::sync::{PROTOCOL_HEADER, PushRequest, PushResponse, SyncSet};
 use reqwest::StatusCode;
 use std::time::Duration;
 
@@ -147,7 +145,7 @@ impl Api {
         limit: u32,
         ack: i64,
         set: SyncSet,
-    ) -> Result<(PullResponse, usize), ApiFailure> {
+    ) -> Result<(crate::pull::Page, usize), ApiFailure> {
         let mut query = vec![
             ("client_id", client_id.to_owned()),
             ("limit", limit.to_string()),

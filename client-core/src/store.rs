@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_cache.sql"),
     include_str!("../migrations/0002_session_time_index.sql"),
+    include_str!("../migrations/0003_staged_rows.sql"),
 ];
 
 /// The schema version this code writes.
