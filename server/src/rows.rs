@@ -2,7 +2,7 @@
 //! `mentorsync-protocol`. Every lookup by id also filters by chapter, so an id from another
 //! chapter is simply not found.
 
-use crate::db::{DbRow, FromDb, Q, Tx, q};
+use crate::db::{Backend, DbRow, FromDb, Q, Tx, q};
 use mentorsync_protocol::command::Entity;
 use mentorsync_protocol::dashboard::Dashboard;
 use mentorsync_protocol::model::*;
@@ -303,15 +303,17 @@ pub async fn load_many_json(
         return Ok(Vec::new());
     }
     let (select, key, chapter) = select_from(entity);
-    let params: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-    let mut query = q(format!(
-        "{select} WHERE {chapter} = $1 AND {key} IN ({})",
-        params.join(", ")
+    // The ids travel as one JSON array: one bind and one statement text per entity, where
+    // an IN list of 500 placeholders was parsed anew for every page and bound by name.
+    let list = match tx.backend() {
+        Backend::Sqlite => "SELECT value FROM json_each($2)",
+        Backend::Postgres => "SELECT json_array_elements_text($2::json)",
+    };
+    let query = q(format!(
+        "{select} WHERE {chapter} = $1 AND {key} IN ({list})"
     ))
-    .bind(chapter_id);
-    for id in ids {
-        query = query.bind(id.as_str());
-    }
+    .bind(chapter_id)
+    .bind(serde_json::to_string(ids).unwrap_or_default());
     async fn fetch<T: FromDb + serde::Serialize + Keyed>(
         tx: &mut Tx,
         query: Q,

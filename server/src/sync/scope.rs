@@ -39,18 +39,28 @@ pub type ScopeSet = BTreeSet<String>;
 /// as a single comma-joined row. A coordinator's scope holds hundreds of ids and every pull
 /// reads it; row by row, each id cost a hop to SQLite's worker thread. Ids are UUIDs.
 async fn ids(tx: &mut Tx, select: &str, arg: &str) -> Result<Vec<String>, sqlx::Error> {
-    let agg = match tx.backend() {
-        Backend::Sqlite => "group_concat(x, ',')",
-        Backend::Postgres => "string_agg(x, ',')",
-    };
     let joined: String = tx
-        .fetch_one(q(format!("SELECT COALESCE({agg}, '') FROM ({select}) AS ids")).bind(arg))
+        .fetch_one(q(joined_ids(tx.backend(), select)).bind(arg))
         .await?;
-    Ok(joined
+    Ok(split_ids(&joined))
+}
+
+/// A query returning the `x` column of `select` as one comma-joined row, in `x` order.
+pub fn joined_ids(backend: Backend, select: &str) -> String {
+    let agg = match backend {
+        Backend::Sqlite => "group_concat(x, ',' ORDER BY x)",
+        Backend::Postgres => "string_agg(x, ',' ORDER BY x)",
+    };
+    format!("SELECT COALESCE({agg}, '') FROM ({select}) AS ids")
+}
+
+/// The ids of a [`joined_ids`] row.
+pub fn split_ids(joined: &str) -> Vec<String> {
+    joined
         .split(',')
         .filter(|i| !i.is_empty())
         .map(str::to_owned)
-        .collect())
+        .collect()
 }
 
 /// The caller's scope set now.
