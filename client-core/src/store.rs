@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_cache.sql"),
     include_str!("../migrations/0002_session_time_index.sql"),
     include_str!("../migrations/0003_staged_rows.sql"),
+    include_str!("../migrations/0004_mentor_index_covers_mentee.sql"),
 ];
 
 /// The schema version this code writes.
