@@ -236,9 +236,11 @@ pub async fn w4(server: &Server, db: &Db, http: &reqwest::Client) -> anyhow::Res
     }
     let stop = Arc::new(AtomicBool::new(false));
     let mut pullers = Vec::new();
-    for mut d in devices {
+    for (i, mut d) in devices.into_iter().enumerate() {
         let stop = stop.clone();
         pullers.push(tokio::spawn(async move {
+            // Phones are not in step: each starts at its own point of the 100 ms interval.
+            tokio::time::sleep(Duration::from_millis(100) * i as u32 / DEVICES as u32).await;
             let mut took = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 if let Ok(p) = d.pull("roster", 200).await {
