@@ -153,6 +153,11 @@ pub async fn w1_w7(
         ..Default::default()
     };
     let mentor = admin.roster(&filter)?.first().map(|r| r.mentor.id.clone());
+    // Warm the page cache the sync left cold; then measure.
+    for _ in 0..20 {
+        std::hint::black_box(admin.roster(&filter)?);
+        std::hint::black_box(admin.work_queue(mentor.as_deref(), 50)?);
+    }
     let mut roster = Vec::new();
     let mut queue = Vec::new();
     for _ in 0..500 {
@@ -191,6 +196,7 @@ pub async fn w6(server: &Server, dir: &Path) -> anyhow::Result<Vec<Line>> {
     let proxy = Arc::new(Proxy::start(server.port, Some(shape)).await?);
     let device = signed_in(dir, "slow", &proxy.url, COORDINATOR).await?;
     let first_page: Arc<Mutex<Option<Duration>>> = Arc::default();
+    let clean_from = proxy.bytes_down();
     let started = Instant::now();
     let seen = first_page.clone();
     let report = device
@@ -208,9 +214,11 @@ pub async fn w6(server: &Server, dir: &Path) -> anyhow::Result<Vec<Line>> {
         .unwrap_or_else(|e| e.into_inner())
         .map_or(f64::NAN, |d| d.as_secs_f64());
     let pages = report.progress.pages;
+    let clean = (proxy.bytes_down() - clean_from).max(1);
 
     // Cut at half, resume.
     let cut_device = signed_in(dir, "cut", &proxy.url, COORDINATOR).await?;
+    let cut_from = proxy.bytes_down();
     let got: Arc<Mutex<(u64, u64)>> = Arc::default();
     let (g, p) = (got.clone(), proxy.clone());
     let half = pages / 2;
@@ -225,11 +233,12 @@ pub async fn w6(server: &Server, dir: &Path) -> anyhow::Result<Vec<Line>> {
     let (before_cut, rows_before_cut) = *got.lock().unwrap_or_else(|e| e.into_inner());
     proxy.bring_up();
     let resumed = cut_device.sync(|_| {}).await?;
-    // Rows, not requests: after a cut the sets already published are asked once more for
-    // news (an empty page each), which is not data downloaded again.
-    let rows = report.progress.rows.max(1);
-    let again_rows = (rows_before_cut + resumed.progress.rows).saturating_sub(rows);
-    let again = again_rows as f64 / (rows as f64 / pages.max(1) as f64);
+    // Bytes, as the proxy forwarded them: what the cut sync and its resumption downloaded
+    // beyond one clean sync, including pages cut in flight (the next page is requested
+    // while one is stored, and the work queue and the rest download side by side).
+    let again_bytes = (proxy.bytes_down() - cut_from).saturating_sub(clean);
+    let again = again_bytes as f64 / (clean as f64 / pages.max(1) as f64);
+    let again_rows = (rows_before_cut + resumed.progress.rows).saturating_sub(report.progress.rows);
     Ok(vec![
         Line::new(
             "W6",
@@ -268,7 +277,8 @@ pub async fn w6(server: &Server, dir: &Path) -> anyhow::Result<Vec<Line>> {
             Goal::AtMost,
             1.0,
         ),
-        Line::info("W6", "  rows downloaded again", again_rows as f64, "rows"),
+        Line::info("W6", "  bytes downloaded again", again_bytes as f64, "B"),
+        Line::info("W6", "  rows stored again", again_rows as f64, "rows"),
     ])
 }
 

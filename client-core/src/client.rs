@@ -407,30 +407,18 @@ impl Client {
             .and_then(|v| v.parse().ok())
             .unwrap_or(1)
             - 1;
-        // The roster first: it is the first screen. The work queue and the rest are
-        // independent streams, pulled side by side so that the server prepares one's page
-        // while the device stores the other's.
-        let tally = std::sync::Mutex::new(report);
-        self.pull_set(&me, &client_id, SyncSet::Roster, &tally, progress)
-            .await?;
-        self.inner
-            .listeners
-            .notify(&[Topic::Roster, Topic::Dashboards]);
-        let pull_and_notify = |set: SyncSet, topic: Topic| {
-            let (me, client_id, tally) = (&me, &client_id, &tally);
-            async move {
-                self.pull_set(me, client_id, set, tally, progress).await?;
-                self.inner.listeners.notify(&[topic]);
-                Ok::<_, CoreError>(())
-            }
-        };
-        let (queue, rest) = tokio::join!(
-            pull_and_notify(SyncSet::Queue, Topic::WorkQueue),
-            pull_and_notify(SyncSet::Rest, Topic::Roster),
-        );
-        queue?;
-        rest?;
-        let report = tally.into_inner().unwrap_or_else(|e| e.into_inner());
+        // One set at a time, the roster first (it is the first screen): with one page in
+        // flight, a cut connection wastes at most that page.
+        for set in SyncSet::ALL {
+            self.pull_set(&me, &client_id, set, &mut report, progress)
+                .await?;
+            let topics: &[Topic] = match set {
+                SyncSet::Queue => &[Topic::WorkQueue],
+                SyncSet::Roster => &[Topic::Roster, Topic::Dashboards],
+                SyncSet::Rest => &[Topic::Roster],
+            };
+            self.inner.listeners.notify(topics);
+        }
         {
             let mut conn = self.inner.store.conn();
             let tx = conn.transaction()?;
@@ -449,7 +437,7 @@ impl Client {
         me: &Me,
         client_id: &str,
         set: SyncSet,
-        tally: &std::sync::Mutex<SyncReport>,
+        report: &mut SyncReport,
         progress: &impl Fn(SyncProgress),
     ) -> Result<()> {
         let state = pull::state(&self.inner.store.conn(), set)?;
@@ -472,15 +460,11 @@ impl Client {
                     Ok(rejected as u64)
                 })
                 .await?;
-            let now = {
-                let mut report = tally.lock().unwrap_or_else(|e| e.into_inner());
-                report.rejected += rejected;
-                report.progress.rows += rows;
-                report.progress.bytes += bytes as u64;
-                report.progress.pages += 1;
-                report.progress
-            };
-            progress(now);
+            report.rejected += rejected;
+            report.progress.rows += rows;
+            report.progress.bytes += bytes as u64;
+            report.progress.pages += 1;
+            progress(report.progress);
             if last {
                 return Ok(());
             }
