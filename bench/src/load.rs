@@ -4,7 +4,7 @@
 use crate::report::{Goal, Line, quantile};
 use crate::server::{Server, token};
 use crate::wire::{self, Puller};
-use mentorsync_server::db::{Db, q};
+use mentorsync_server::db::{Backend, Db, q};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -120,16 +120,21 @@ pub async fn w3(server: &Server, db: &Db, http: &reqwest::Client) -> anyhow::Res
     }
     let rate = (BATCHES * 100) as f64 / started.elapsed().as_secs_f64();
     let limit = raw_writes(db, &mentees, BATCHES).await?;
-    Ok(vec![
-        Line::new(
+    // The target is set for SQLite with synchronous=FULL; on PostgreSQL the figure and
+    // its ratio to the same writes in raw SQL are reported.
+    let push = match db.backend() {
+        Backend::Sqlite => Line::new(
             "W3",
             "push, batches of 100 (commands/s)",
             rate,
             "cmd/s",
             Goal::AtLeast,
             2_000.0,
-        )
-        .ratio(rate / limit),
+        ),
+        Backend::Postgres => Line::info("W3", "push, batches of 100 (commands/s)", rate, "cmd/s"),
+    };
+    Ok(vec![
+        push.ratio(rate / limit),
         Line::info(
             "W3",
             "  p99 per batch",
