@@ -61,10 +61,10 @@ fn pending_keys(conn: &Connection) -> Result<HashSet<(String, String)>> {
 }
 
 /// A page of the roster. The per-mentor subqueries name their indexes: without
-/// statistics on the generated columns SQLite walked every row of the entity per mentor
-/// (320 ms for a page of 50 on a 20,000-row device; 2 ms with the index). The open-flag
-/// count reads each assignment's mentee from `view_by_mentor` itself (migration 4; 1.7 ms;
-/// docs/performance.md, W7).
+/// statistics on the query columns SQLite walked every row of the entity per mentor
+/// (320 ms for a page of 50 on a 20,000-row device; 2 ms with the index). They are
+/// answered from the indexes alone since the query columns are plain columns and
+/// `view_by_mentor` holds the mentee (migrations 4 and 5: 0.8 ms; docs/performance.md, W7).
 pub fn roster(conn: &Connection, f: &RosterFilter, now: i64) -> Result<Vec<RosterItem>> {
     let mut sql = String::from(
         "SELECT v.data, \

@@ -39,29 +39,52 @@ pub fn remove_server(conn: &Connection, entity: Entity, id: &str) -> Result<()> 
     Ok(())
 }
 
+/// The view's columns: the row, then the query columns the indexes hold.
+const VIEW_COLUMNS: &str =
+    "entity, id, version, scopes, data, status, name, mentor_id, mentee_id, due, at, cert";
+
+/// The query columns of a view row, from its entity, id and JSON (SQL expressions). They
+/// are plain columns, not generated ones, so that an index on them covers a query
+/// (migration 5); every write to `view_rows` goes through here.
+fn query_columns(entity: &str, id: &str, data: &str) -> String {
+    format!(
+        "json_extract({data}, '$.status'), lower(json_extract({data}, '$.display_name')), \
+         CASE {entity} WHEN 'mentor' THEN {id} ELSE json_extract({data}, '$.mentor_id') END, \
+         CASE {entity} WHEN 'mentee' THEN {id} ELSE json_extract({data}, '$.mentee_id') END, \
+         json_extract({data}, '$.sla_due_at'), json_extract({data}, '$.scheduled_at'), \
+         json_extract({data}, '$.certification_expires_at')"
+    )
+}
+
+/// Copies confirmed rows matching `filter` (over `server_rows`) into the view.
+fn copy_to_view(conn: &Connection, filter: &str, args: impl rusqlite::Params) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO view_rows ({VIEW_COLUMNS}) SELECT entity, id, version, scopes, data, {} \
+         FROM server_rows WHERE {filter}",
+        query_columns("entity", "id", "data")
+    ))?
+    .execute(args)?;
+    Ok(())
+}
+
 /// Makes the view row equal to the confirmed one (or absent).
 pub fn reset_view(conn: &Connection, entity: Entity, id: &str) -> Result<()> {
     conn.execute(
         "DELETE FROM view_rows WHERE entity = ?1 AND id = ?2",
         params![entity.as_str(), id],
     )?;
-    conn.execute(
-        "INSERT INTO view_rows (entity, id, version, scopes, data) \
-         SELECT entity, id, version, scopes, data FROM server_rows WHERE entity = ?1 AND id = ?2",
+    copy_to_view(
+        conn,
+        "entity = ?1 AND id = ?2",
         params![entity.as_str(), id],
-    )?;
-    Ok(())
+    )
 }
 
 /// Makes the view of whole entities equal to the confirmed rows.
 pub fn reset_view_entities(conn: &Connection, entities: &[Entity]) -> Result<()> {
     for e in entities {
         conn.execute("DELETE FROM view_rows WHERE entity = ?1", [e.as_str()])?;
-        conn.execute(
-            "INSERT INTO view_rows (entity, id, version, scopes, data) \
-             SELECT entity, id, version, scopes, data FROM server_rows WHERE entity = ?1",
-            [e.as_str()],
-        )?;
+        copy_to_view(conn, "entity = ?1", [e.as_str()])?;
     }
     Ok(())
 }
@@ -96,11 +119,17 @@ pub fn put_view<T: Serialize>(
 ) -> Result<()> {
     let value = serde_json::to_value(row)?;
     let scopes = mentorsync_protocol::sync::row_scopes(entity, &value, chapter_id);
-    conn.execute(
-        "INSERT INTO view_rows (entity, id, version, scopes, data) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (entity, id) DO UPDATE SET version = excluded.version, scopes = excluded.scopes, data = excluded.data",
-        params![entity.as_str(), id, version, serde_json::to_string(&scopes)?, value.to_string()],
-    )?;
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO view_rows ({VIEW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, {})",
+        query_columns("?1", "?2", "?5")
+    ))?
+    .execute(params![
+        entity.as_str(),
+        id,
+        version,
+        serde_json::to_string(&scopes)?,
+        value.to_string()
+    ])?;
     Ok(())
 }
 
@@ -112,7 +141,7 @@ pub fn view_where<T: DeserializeOwned>(
     value: &str,
     statuses: &[&str],
 ) -> Result<Vec<(T, i64)>> {
-    // SQLite has no statistics for the generated columns and would otherwise walk the
+    // SQLite has no statistics for the query columns and would otherwise walk the
     // primary key over every row of the entity; name the index.
     let (col, index) = match column {
         "mentor_id" => ("mentor_id", " INDEXED BY view_by_mentor"),
@@ -137,4 +166,52 @@ pub fn view_where<T: DeserializeOwned>(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn query_columns_of(conn: &Connection, entity: Entity, id: &str) -> Vec<Option<String>> {
+        conn.query_row(
+            "SELECT status, name, mentor_id, mentee_id, CAST(due AS TEXT), CAST(at AS TEXT), CAST(cert AS TEXT) \
+             FROM view_rows WHERE entity = ?1 AND id = ?2",
+            params![entity.as_str(), id],
+            |r| (0..7).map(|i| r.get(i)).collect(),
+        )
+        .unwrap()
+    }
+
+    /// Both ways into the view (an optimistic write, a reset to the confirmed row) fill the
+    /// query columns from the JSON, and a rewrite replaces them.
+    #[test]
+    fn view_writes_fill_the_query_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let conn = store.conn();
+        let item = serde_json::json!({"id": "w1", "status": "open", "mentor_id": "m1",
+            "mentee_id": "x1", "sla_due_at": 42});
+        put_view(&conn, Entity::WorkItem, "w1", 1, &item, "c1").unwrap();
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            query_columns_of(&conn, Entity::WorkItem, "w1"),
+            [s("open"), None, s("m1"), s("x1"), s("42"), None, None]
+        );
+        let mentor = serde_json::json!({"id": "m1", "display_name": "Ana LEE",
+            "status": "active", "certification_expires_at": 7});
+        upsert_server(&conn, Entity::Mentor, "m1", 2, &[], &mentor).unwrap();
+        reset_view(&conn, Entity::Mentor, "m1").unwrap();
+        assert_eq!(
+            query_columns_of(&conn, Entity::Mentor, "m1"),
+            [s("active"), s("ana lee"), s("m1"), None, None, None, s("7")]
+        );
+        let resolved = serde_json::json!({"id": "w1", "status": "done", "mentor_id": "m2",
+            "mentee_id": "x1", "sla_due_at": 43});
+        put_view(&conn, Entity::WorkItem, "w1", 2, &resolved, "c1").unwrap();
+        assert_eq!(
+            query_columns_of(&conn, Entity::WorkItem, "w1"),
+            [s("done"), None, s("m2"), s("x1"), s("43"), None, None]
+        );
+    }
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_session_time_index.sql"),
     include_str!("../migrations/0003_staged_rows.sql"),
     include_str!("../migrations/0004_mentor_index_covers_mentee.sql"),
+    include_str!("../migrations/0005_view_query_columns.sql"),
 ];
 
 /// The schema version this code writes.
