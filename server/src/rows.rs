@@ -304,7 +304,7 @@ pub async fn load_many_json(
     }
     let (select, key, chapter) = select_from(entity);
     // The ids travel as one JSON array: one bind and one statement text per entity, where
-    // an IN list of 500 placeholders was parsed anew for every page and bound by name.
+    // an IN list of 500 `$N` parameters was parsed anew for every page and bound by name.
     let list = match tx.backend() {
         Backend::Sqlite => "SELECT value FROM json_each($2)",
         Backend::Postgres => "SELECT json_array_elements_text($2::json)",

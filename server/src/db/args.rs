@@ -62,7 +62,7 @@ impl From<Vec<u8>> for Arg {
     }
 }
 
-/// The placeholders of a multi-row `VALUES`: `rows` groups of `cols`, numbered from `$1`
+/// The `$N` parameters of a multi-row `VALUES`: `rows` groups of `cols`, numbered from `$1`
 /// row by row — `($1, $2), ($3, $4)` for two rows of two.
 pub fn values_list(rows: usize, cols: usize) -> String {
     (0..rows)

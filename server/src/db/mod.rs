@@ -298,8 +298,7 @@ impl Tx {
 
     /// Keeps everything since `point` and marks a new point, in one round trip (a push
     /// does this between each two commands).
-    pub async fn next_savepoint(&mut self, point: Savepoint) -> Result<Savepoint, sqlx::Error> {
-        let Savepoint(_) = point;
+    pub async fn next_savepoint(&mut self, _kept: Savepoint) -> Result<Savepoint, sqlx::Error> {
         const SQL: &str = "RELEASE SAVEPOINT command; SAVEPOINT command";
         match &mut self.inner {
             TxInner::Sqlite(t) => {
