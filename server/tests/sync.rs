@@ -318,6 +318,15 @@ async fn commit_order_is_never_skipped(app: &TestApp) {
     converged(app, &a.admin.token, &puller).await;
 }
 
+/// The pause and resume transitions audited for a mentor.
+async fn pauses_audited(app: &TestApp, mentor: &str) -> i64 {
+    app.scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE entity_id = $1 AND action IN ('pause', 'resume')",
+        &[&mentor],
+    )
+    .await
+}
+
 async fn push_is_exactly_once(app: &TestApp) {
     let a = &app.a;
     let client = uuid::Uuid::new_v4().to_string();
@@ -331,13 +340,7 @@ async fn push_is_exactly_once(app: &TestApp) {
     let (status, again) = app.push(&a.coordinator.token, &client, batch).await;
     assert_eq!(status, 200);
     assert_eq!(again, first, "a replay returns the recorded verdicts");
-    let audited: i64 = app
-        .scalar(
-            "SELECT COUNT(*) FROM audit_log WHERE entity_id = $1 AND action IN ('pause', 'resume')",
-            &[&a.mentor.id],
-        )
-        .await;
-    assert_eq!(audited, 2, "applied once");
+    assert_eq!(pauses_audited(app, &a.mentor.id).await, 2, "applied once");
 
     // Rejections are verdicts with a reason and the current row; the id is used up.
     let (_, r) = app
@@ -470,13 +473,7 @@ async fn racing_copies_of_a_push_apply_once(app: &TestApp) {
         assert_eq!(r, &copies[0].1, "every copy answers the same verdicts");
     }
     assert_eq!(copies[0].1["verdicts"][0]["status"], "applied");
-    let audited: i64 = app
-        .scalar(
-            "SELECT COUNT(*) FROM audit_log WHERE entity_id = $1 AND action IN ('pause', 'resume')",
-            &[&a.mentor.id],
-        )
-        .await;
-    assert_eq!(audited, 2, "applied once");
+    assert_eq!(pauses_audited(app, &a.mentor.id).await, 2, "applied once");
 }
 
 async fn reassignment_moves_rows_between_scopes(app: &TestApp) {
