@@ -311,3 +311,65 @@ pub fn rejections(conn: &Connection) -> Result<Vec<RejectedCommand>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// A pull may carry a verdict the device is still writing from the page before (its
+    /// request acknowledged only what was stored): the second copy changes nothing.
+    #[test]
+    fn a_verdict_received_twice_is_applied_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let me: Me = serde_json::from_value(serde_json::json!({"id": "u1", "chapter_id": "c1",
+            "role": "coordinator", "display_name": "C", "email": "c@x"}))
+        .unwrap();
+        let command: Command = serde_json::from_value(
+            serde_json::json!({"name": "resume_mentor", "args": {"mentor_id": "m1"}}),
+        )
+        .unwrap();
+        for id in [1, 2] {
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO outbox (mutation_id, name, command, state, created_at) \
+                     VALUES (?1, 'resume_mentor', ?2, 'sent', 0)",
+                    params![id, serde_json::to_string(&command).unwrap()],
+                )
+                .unwrap();
+        }
+        let verdicts: Vec<Verdict> = serde_json::from_value(serde_json::json!([
+            {"mutation_id": 1, "status": "applied", "entity": "mentor", "id": "m1", "changes": []},
+            {"mutation_id": 2, "status": "rejected", "code": "invalid_transition", "reason": "not paused"},
+        ]))
+        .unwrap();
+        let mut rejected = Vec::new();
+        for _ in 0..2 {
+            rejected.push(apply_verdicts(&mut store.conn(), &me, 5, &verdicts).unwrap());
+        }
+        assert_eq!(rejected, [1, 0], "the rejection is counted once");
+        let conn = store.conn();
+        let kept: Vec<(i64, String)> = conn
+            .prepare("SELECT mutation_id, state FROM outbox")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(kept, [(1, "applied".to_owned())]);
+        let shown = rejections(&conn).unwrap();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(
+            (shown[0].mutation_id, shown[0].code.as_str()),
+            (2, "invalid_transition")
+        );
+        assert_eq!(
+            crate::store::meta(&conn, "acked_mutation_id")
+                .unwrap()
+                .as_deref(),
+            Some("2")
+        );
+    }
+}
