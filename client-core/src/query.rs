@@ -66,51 +66,7 @@ fn pending_keys(conn: &Connection) -> Result<HashSet<(String, String)>> {
 /// answered from the indexes alone since the query columns are plain columns and
 /// `view_by_mentor` holds the mentee (migrations 4 and 5: 0.8 ms; docs/performance.md, W7).
 pub fn roster(conn: &Connection, f: &RosterFilter, now: i64) -> Result<Vec<RosterItem>> {
-    let mut sql = String::from(
-        "SELECT v.data, \
-           (SELECT p.data FROM view_rows p INDEXED BY view_by_mentor WHERE p.entity = 'pause' AND p.mentor_id = v.id \
-              AND p.status IN ('requested', 'scheduled', 'active') LIMIT 1), \
-           (SELECT COUNT(*) FROM view_rows a INDEXED BY view_by_mentor WHERE a.entity = 'mentee_assignment' \
-              AND a.mentor_id = v.id AND a.status = 'active'), \
-           (SELECT COUNT(*) FROM view_rows a INDEXED BY view_by_mentor \
-              JOIN view_rows fl INDEXED BY view_by_mentee ON fl.entity = 'flag' AND fl.mentee_id = a.mentee_id \
-              AND fl.status <> 'resolved' \
-            WHERE a.entity = 'mentee_assignment' AND a.mentor_id = v.id AND a.status = 'active') \
-         FROM view_rows v WHERE v.entity = 'mentor'",
-    );
-    let mut args: Vec<Sql> = Vec::new();
-    if let Some(s) = f.status {
-        args.push(Sql::Text(s.as_str().to_owned()));
-        sql.push_str(&format!(" AND v.status = ?{}", args.len()));
-    }
-    if let Some(days) = f.certification_expiring_within_days {
-        args.push(Sql::Integer(now + i64::from(days) * 86_400_000));
-        sql.push_str(&format!(
-            " AND v.cert IS NOT NULL AND v.cert < ?{}",
-            args.len()
-        ));
-    }
-    if let Some(n) = f.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        // instr, not LIKE: SQLite prepares a LIKE statement again for every new pattern
-        // bound to it (the pattern may allow an index range), which was a tenth of a page.
-        args.push(Sql::Text(n.to_lowercase()));
-        sql.push_str(&format!(" AND instr(v.name, ?{}) > 0", args.len()));
-    }
-    sql.push_str(match f.sort {
-        RosterSort::Name => " ORDER BY v.name, v.id",
-        RosterSort::CertificationExpiry => " ORDER BY v.cert IS NULL, v.cert, v.name, v.id",
-    });
-    args.push(Sql::Integer(if f.limit == 0 {
-        50
-    } else {
-        i64::from(f.limit)
-    }));
-    args.push(Sql::Integer(i64::from(f.offset)));
-    sql.push_str(&format!(
-        " LIMIT ?{} OFFSET ?{}",
-        args.len() - 1,
-        args.len()
-    ));
+    let (sql, args) = roster_sql(f, now);
     let pending = pending_keys(conn)?;
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), |r| {
@@ -139,6 +95,56 @@ pub fn roster(conn: &Connection, f: &RosterFilter, now: i64) -> Result<Vec<Roste
         });
     }
     Ok(out)
+}
+
+/// The roster page's statement and its arguments.
+fn roster_sql(f: &RosterFilter, now: i64) -> (String, Vec<Sql>) {
+    let mut sql = String::from(
+        "SELECT v.data, \
+           (SELECT p.data FROM view_rows p INDEXED BY view_by_mentor WHERE p.entity = 'pause' AND p.mentor_id = v.id \
+              AND p.status IN ('requested', 'scheduled', 'active') LIMIT 1), \
+           (SELECT COUNT(*) FROM view_rows a INDEXED BY view_by_mentor WHERE a.entity = 'mentee_assignment' \
+              AND a.mentor_id = v.id AND a.status = 'active'), \
+           (SELECT COUNT(*) FROM view_rows a INDEXED BY view_by_mentor \
+              JOIN view_rows fl INDEXED BY view_by_mentee ON fl.entity = 'flag' AND fl.mentee_id = a.mentee_id \
+              AND fl.status <> 'resolved' \
+            WHERE a.entity = 'mentee_assignment' AND a.mentor_id = v.id AND a.status = 'active') \
+         FROM view_rows v WHERE v.entity = 'mentor'",
+    );
+    let mut args: Vec<Sql> = Vec::new();
+    if let Some(s) = f.status {
+        args.push(Sql::Text(s.as_str().to_owned()));
+        sql.push_str(&format!(" AND v.status = ?{}", args.len()));
+    }
+    if let Some(days) = f.certification_expiring_within_days {
+        args.push(Sql::Integer(now + i64::from(days) * 86_400_000));
+        sql.push_str(&format!(
+            " AND v.cert IS NOT NULL AND v.cert < ?{}",
+            args.len()
+        ));
+    }
+    if let Some(n) = f.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        // instr, not LIKE: nothing to escape, and SQLite prepares a LIKE statement again
+        // for every new pattern bound to it.
+        args.push(Sql::Text(n.to_lowercase()));
+        sql.push_str(&format!(" AND instr(v.name, ?{}) > 0", args.len()));
+    }
+    sql.push_str(match f.sort {
+        RosterSort::Name => " ORDER BY v.name, v.id",
+        RosterSort::CertificationExpiry => " ORDER BY v.cert IS NULL, v.cert, v.name, v.id",
+    });
+    args.push(Sql::Integer(if f.limit == 0 {
+        50
+    } else {
+        i64::from(f.limit)
+    }));
+    args.push(Sql::Integer(i64::from(f.offset)));
+    sql.push_str(&format!(
+        " LIMIT ?{} OFFSET ?{}",
+        args.len() - 1,
+        args.len()
+    ));
+    (sql, args)
 }
 
 fn with_overdue(mut w: WorkItem, now: i64) -> WorkItem {
@@ -336,5 +342,34 @@ mod tests {
         );
         assert!(found("zz").is_empty());
         assert_eq!(found("").len(), 4, "an empty filter is no filter");
+    }
+
+    /// The roster's per-mentor counts are answered from the indexes alone: no read of a
+    /// table row per assignment (docs/performance.md, W7).
+    #[test]
+    fn roster_counts_read_only_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let f = RosterFilter {
+            status: Some(MentorStatus::Active),
+            name: Some("a".into()),
+            ..Default::default()
+        };
+        let (sql, args) = roster_sql(&f, 0);
+        let conn = store.conn();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(params_from_iter(args), |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        for search in [
+            "SEARCH a USING COVERING INDEX view_by_mentor",
+            "SEARCH fl USING COVERING INDEX view_by_mentee",
+        ] {
+            assert!(plan.contains(search), "{search} in:\n{plan}");
+        }
     }
 }
