@@ -322,7 +322,7 @@ async fn commit_order_is_never_skipped(app: &TestApp) {
 async fn pauses_audited(app: &TestApp, mentor: &str) -> i64 {
     app.scalar(
         "SELECT COUNT(*) FROM audit_log WHERE entity_id = $1 AND action IN ('pause', 'resume')",
-        &[&mentor],
+        &[mentor],
     )
     .await
 }
