@@ -7,7 +7,7 @@ use mentorsync_core::{CoreError, RosterFilter, Topic};
 use mentorsync_protocol::MentorStatus;
 use mentorsync_tests::{Harness, both_backends};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 both_backends!(
     offline_pause_then_sync_is_applied,
@@ -378,18 +378,21 @@ async fn interrupted_pull_resumes_from_the_last_staged_page(h: &Harness) {
         .unwrap();
     c.set_page_size(1);
     let proxy = &h.proxy;
-    let staged_before_cut = AtomicU64::new(0);
     let result = c
         .sync(|p| {
             if p.pages == 2 {
-                staged_before_cut.store(p.pages, Ordering::SeqCst);
                 proxy.take_down();
             }
         })
         .await;
     assert!(matches!(result, Err(CoreError::Offline(_))), "{result:?}");
-    let status = c.sync_status().unwrap();
-    assert_eq!(status.sets[0].staged_pages, 2, "two pages staged");
+    // The page after the second is requested before the second is stored (the prefetch),
+    // so it may have arrived whole before the cut; nothing further can have.
+    let staged = c.sync_status().unwrap().sets[0].staged_pages;
+    assert!(
+        staged == 2 || staged == 3,
+        "the pages before the cut, and at most the one in flight, are staged ({staged})"
+    );
     assert!(
         c.roster(&RosterFilter::default()).unwrap().is_empty(),
         "half a round is never shown"
@@ -401,16 +404,16 @@ async fn interrupted_pull_resumes_from_the_last_staged_page(h: &Harness) {
     c.set_page_size(1);
     assert_eq!(
         c.sync_status().unwrap().sets[0].staged_pages,
-        2,
+        staged,
         "staged pages survive a restart"
     );
     assert!(c.roster(&RosterFilter::default()).unwrap().is_empty());
     h.proxy.bring_up();
     let resumed = c.sync(|_| {}).await.unwrap().progress.pages;
     assert_eq!(
-        staged_before_cut.load(Ordering::SeqCst) + resumed,
+        staged as u64 + resumed,
         total,
-        "no page was downloaded twice"
+        "no staged page was downloaded twice"
     );
     assert_eq!(c.roster(&RosterFilter::default()).unwrap().len(), 2);
     h.assert_mirrors_server(&c, &h.a.id, "admin@a.test").await;
