@@ -26,6 +26,7 @@ both_backends!(
     sets_partition_the_sync,
     event_streams_are_limited_per_user,
     pages_and_bodies_are_capped,
+    shutdown_ends_streams_and_stops_serving,
 );
 
 /// A page never exceeds the maximum whatever the client asks, and a push body over the
@@ -917,4 +918,43 @@ async fn events_poke_on_visible_changes(app: &TestApp) {
             "a commit on instance 1 poked a client of instance 2"
         );
     }
+}
+
+/// On shutdown the server stops accepting, ends open event streams (devices reconnect to
+/// another instance) and closes idle keep-alive connections, so `run` returns promptly.
+async fn shutdown_ends_streams_and_stops_serving(app: &TestApp) {
+    let state = app.second_state().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(mentorsync_server::serve::run(listener, state.clone()));
+
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let r = http
+        .get(format!("{base}/api/v1/sync/events?protocol=1"))
+        .bearer_auth(&app.a.coordinator.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut stream = r.bytes_stream();
+    next_poke(&mut stream, &mut String::new()).await;
+    // An idle keep-alive connection in the client's pool.
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    state.shutdown.cancel();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the open event stream ends");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("run returns once every connection is closed")
+        .unwrap()
+        .unwrap();
+    assert!(
+        http.get(format!("{base}/healthz")).send().await.is_err(),
+        "no longer serving"
+    );
 }
