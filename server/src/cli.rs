@@ -200,6 +200,7 @@ pub async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {bind}"))?;
             tracing::info!(address = %listener.local_addr()?, database = %redact(&url), "mentorsync-server listening");
+            crate::memory::spawn_return(&state);
             crate::serve::spawn_compaction(
                 state.clone(),
                 std::time::Duration::from_secs(changelog_retention_days * 86_400),

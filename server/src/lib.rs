@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod memory;
 pub mod notify;
 pub mod read;
 pub mod rows;
