@@ -35,6 +35,7 @@ pub async fn serve_here(target: Target, bind: String) -> anyhow::Result<()> {
     let db = Db::connect(&target.options()).await?;
     db.migrate().await?;
     let state = AppState::new(db, std::sync::Arc::new(SystemClock), Settings::default());
+    mentorsync_server::memory::spawn_return(&state);
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     mentorsync_server::serve::run(listener, state).await?;
     Ok(())
