@@ -4,7 +4,7 @@
 //! restart, whole-chapter initial syncs) inside its arenas, so the process stays at its
 //! peak size although the memory is free, and looks like a leak to an operator. Trimming
 //! every few seconds returns it: measured with 5,000 open streams after a full benchmark
-//! run, 193 MB resident without, 135 MB with (docs/performance.md, W5).
+//! run, 193 MB resident without, 136 MB with (docs/performance.md, W5).
 
 use crate::state::AppState;
 use std::time::Duration;
