@@ -11,6 +11,8 @@ pub mod pull;
 pub mod query;
 pub mod rows;
 pub mod store;
+#[cfg(test)]
+mod testing;
 
 pub use client::{Client, SetStatus, SyncProgress, SyncReport, SyncStatus};
 pub use error::{CoreError, Result};

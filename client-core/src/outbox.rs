@@ -315,17 +315,13 @@ pub fn rejections(conn: &Connection) -> Result<Vec<RejectedCommand>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     /// A pull may carry a verdict the device is still writing from the page before (its
     /// request acknowledged only what was stored): the second copy changes nothing.
     #[test]
     fn a_verdict_received_twice_is_applied_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("c.db")).unwrap();
-        let me: Me = serde_json::from_value(serde_json::json!({"id": "u1", "chapter_id": "c1",
-            "role": "coordinator", "display_name": "C", "email": "c@x"}))
-        .unwrap();
+        let (_dir, store) = crate::testing::store();
+        let me = crate::testing::me("coordinator");
         let command: Command = serde_json::from_value(
             serde_json::json!({"name": "resume_mentor", "args": {"mentor_id": "m1"}}),
         )

@@ -286,11 +286,8 @@ mod tests {
     /// row wins over an earlier one's, removals apply, and the view equals the rows.
     #[test]
     fn a_round_is_invisible_until_published_and_later_pages_win() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("c.db")).unwrap();
-        let me: Me = serde_json::from_value(serde_json::json!({"id": "u1", "chapter_id": "c1",
-            "role": "admin", "display_name": "A", "email": "a@x"}))
-        .unwrap();
+        let (_dir, store) = crate::testing::store();
+        let me = crate::testing::me("admin");
         let set = SyncSet::Rest;
         let first = page(
             serde_json::json!([upsert("a", 1, "Ann"), upsert("b", 1, "Bo")]),

@@ -297,14 +297,12 @@ pub fn cockpit(conn: &Connection, mentee_id: &str, now: i64) -> Result<Option<Co
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     /// The name filter is a case-insensitive substring match in which `%`, `_` and `\`
     /// are plain characters.
     #[test]
     fn the_name_filter_matches_substrings_literally() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let (_dir, store) = crate::testing::store();
         let names = ["Ana Lee", "Bo 100% Sure", "Cy_Dee", "Dana Back\\slash"];
         for (i, name) in names.iter().enumerate() {
             let mentor = serde_json::json!({"id": format!("m{i}"), "display_name": name,
@@ -348,8 +346,7 @@ mod tests {
     /// table row per assignment (docs/performance.md, W7).
     #[test]
     fn roster_counts_read_only_indexes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let (_dir, store) = crate::testing::store();
         let f = RosterFilter {
             status: Some(MentorStatus::Active),
             name: Some("a".into()),

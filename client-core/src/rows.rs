@@ -171,7 +171,6 @@ pub fn view_where<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     fn query_columns_of(conn: &Connection, entity: Entity, id: &str) -> Vec<Option<String>> {
         conn.query_row(
@@ -187,8 +186,7 @@ mod tests {
     /// query columns from the JSON, and a rewrite replaces them.
     #[test]
     fn view_writes_fill_the_query_columns() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let (_dir, store) = crate::testing::store();
         let conn = store.conn();
         let item = serde_json::json!({"id": "w1", "status": "open", "mentor_id": "m1",
             "mentee_id": "x1", "sla_due_at": 42});
