@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::LazyLock;
 
 /// A row key.
 pub type Key = (Entity, String);
@@ -56,16 +57,25 @@ fn query_columns(entity: &str, id: &str, data: &str) -> String {
     )
 }
 
-/// Copies confirmed rows matching `filter` (over `server_rows`) into the view.
-fn copy_to_view(conn: &Connection, filter: &str, args: impl rusqlite::Params) -> Result<()> {
-    conn.prepare_cached(&format!(
+/// The statement copying the confirmed rows that match `filter` into the view.
+fn copy_to_view_sql(filter: &str) -> String {
+    format!(
         "INSERT INTO view_rows ({VIEW_COLUMNS}) SELECT entity, id, version, scopes, data, {} \
          FROM server_rows WHERE {filter}",
         query_columns("entity", "id", "data")
-    ))?
-    .execute(args)?;
-    Ok(())
+    )
 }
+
+// The view's statements, built once: every optimistic write and every rebased row runs
+// one, and `prepare_cached` finds a statement by its text.
+static RESET_ROW: LazyLock<String> = LazyLock::new(|| copy_to_view_sql("entity = ?1 AND id = ?2"));
+static RESET_ENTITY: LazyLock<String> = LazyLock::new(|| copy_to_view_sql("entity = ?1"));
+static PUT_VIEW: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT OR REPLACE INTO view_rows ({VIEW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, {})",
+        query_columns("?1", "?2", "?5")
+    )
+});
 
 /// Makes the view row equal to the confirmed one (or absent).
 pub fn reset_view(conn: &Connection, entity: Entity, id: &str) -> Result<()> {
@@ -73,18 +83,16 @@ pub fn reset_view(conn: &Connection, entity: Entity, id: &str) -> Result<()> {
         "DELETE FROM view_rows WHERE entity = ?1 AND id = ?2",
         params![entity.as_str(), id],
     )?;
-    copy_to_view(
-        conn,
-        "entity = ?1 AND id = ?2",
-        params![entity.as_str(), id],
-    )
+    conn.prepare_cached(&RESET_ROW)?
+        .execute(params![entity.as_str(), id])?;
+    Ok(())
 }
 
 /// Makes the view of whole entities equal to the confirmed rows.
 pub fn reset_view_entities(conn: &Connection, entities: &[Entity]) -> Result<()> {
     for e in entities {
         conn.execute("DELETE FROM view_rows WHERE entity = ?1", [e.as_str()])?;
-        copy_to_view(conn, "entity = ?1", [e.as_str()])?;
+        conn.prepare_cached(&RESET_ENTITY)?.execute([e.as_str()])?;
     }
     Ok(())
 }
@@ -119,11 +127,7 @@ pub fn put_view<T: Serialize>(
 ) -> Result<()> {
     let value = serde_json::to_value(row)?;
     let scopes = mentorsync_protocol::sync::row_scopes(entity, &value, chapter_id);
-    conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO view_rows ({VIEW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, {})",
-        query_columns("?1", "?2", "?5")
-    ))?
-    .execute(params![
+    conn.prepare_cached(&PUT_VIEW)?.execute(params![
         entity.as_str(),
         id,
         version,
