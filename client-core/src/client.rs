@@ -449,17 +449,16 @@ impl Client {
             }
             let (rows, last) = (page.changes.len() as u64, !page.has_more);
             let (this, me) = (self.clone(), me.clone());
-            let rejected = self
-                .blocking(move || {
-                    let conn = &mut this.inner.store.conn();
-                    pull::stage(conn, set, &page)?;
-                    let rejected = outbox::apply_verdicts(conn, &me, this.now(), &page.verdicts)?;
-                    if last {
-                        pull::publish(conn, &me, this.now(), set)?;
-                    }
-                    Ok(rejected as u64)
-                })
-                .await?;
+            let rejected = blocking(move || {
+                let conn = &mut this.inner.store.conn();
+                pull::stage(conn, set, &page)?;
+                let rejected = outbox::apply_verdicts(conn, &me, this.now(), &page.verdicts)?;
+                if last {
+                    pull::publish(conn, &me, this.now(), set)?;
+                }
+                Ok(rejected as u64)
+            })
+            .await?;
             report.rejected += rejected;
             report.progress.rows += rows;
             report.progress.bytes += bytes as u64;
@@ -497,16 +496,6 @@ impl Client {
             })
             .await
         })))
-    }
-
-    /// Runs database work off the async threads, so a page in flight keeps arriving.
-    async fn blocking<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| CoreError::Storage(format!("database work failed: {e}")))?
     }
 
     /// Keeps the device in sync until `stop` resolves: syncs, then waits for a poke from
@@ -758,6 +747,15 @@ impl Client {
         }
         Ok(out)
     }
+}
+
+/// Runs database work off the async threads, so a page in flight keeps arriving.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| CoreError::Storage(format!("database work failed: {e}")))?
 }
 
 /// A page being fetched; dropping it (the sync failed meanwhile) cancels the request.
