@@ -234,8 +234,8 @@ pub async fn w6(server: &Server, dir: &Path) -> anyhow::Result<Vec<Line>> {
     proxy.bring_up();
     let resumed = cut_device.sync(|_| {}).await?;
     // Bytes, as the proxy forwarded them: what the cut sync and its resumption downloaded
-    // beyond one clean sync, including pages cut in flight (the next page is requested
-    // while one is stored, and the work queue and the rest download side by side).
+    // beyond one clean sync, including a page cut in flight (the next page is requested
+    // while one is stored).
     let again_bytes = (proxy.bytes_down() - cut_from).saturating_sub(clean);
     let again = again_bytes as f64 / (clean as f64 / pages.max(1) as f64);
     let again_rows = (rows_before_cut + resumed.progress.rows).saturating_sub(report.progress.rows);
