@@ -22,29 +22,43 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to (tests, simulations).
+/// A clock that only moves when told to (tests, simulations), or by a fixed step on every
+/// read ([`ManualClock::tick_on_read`]), which makes each command's time distinct and
+/// exposes code that reads the clock in the wrong place.
 #[derive(Debug)]
-pub struct ManualClock(AtomicI64);
+pub struct ManualClock {
+    now: AtomicI64,
+    step: AtomicI64,
+}
 
 impl ManualClock {
     /// Starts at `now_ms`.
     pub fn new(now_ms: i64) -> Self {
-        ManualClock(AtomicI64::new(now_ms))
+        ManualClock {
+            now: AtomicI64::new(now_ms),
+            step: AtomicI64::new(0),
+        }
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
+        self.now.fetch_add(ms, Ordering::SeqCst);
     }
 
     /// Sets the time.
     pub fn set(&self, now_ms: i64) {
-        self.0.store(now_ms, Ordering::SeqCst);
+        self.now.store(now_ms, Ordering::SeqCst);
+    }
+
+    /// From now on every read moves the clock forward by `ms` (0 stops it again).
+    pub fn tick_on_read(&self, ms: i64) {
+        self.step.store(ms, Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
+        let step = self.step.load(Ordering::SeqCst);
+        self.now.fetch_add(step, Ordering::SeqCst) + step
     }
 }

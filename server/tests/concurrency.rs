@@ -12,7 +12,8 @@ use std::sync::{Arc, Barrier};
 
 both_backends!(
     conflicting_commands_on_one_mentor,
-    opposite_order_pushes_never_fail
+    opposite_order_pushes_never_fail,
+    racing_pause_and_resume_end_in_a_verdict
 );
 
 const THREADS: usize = 64;
@@ -190,4 +191,83 @@ async fn opposite_order_pushes_never_fail(app: &TestApp) {
         }
     }
     assert_eq!(applied, 20, "each round changed each mentor once");
+}
+
+/// A coordinator's two devices pause and resume one mentor at the same moment, round after
+/// round, once over REST and once over push each way. The clock moves on every read, so a
+/// command that takes its time before it waits for the other would end a pause before the
+/// pause began. Every command must end as applied or as a refusal the status machine
+/// explains (resuming an active mentor) — never as a database rule violation.
+async fn racing_pause_and_resume_end_in_a_verdict(app: &TestApp) {
+    const RACES: i64 = 120;
+    app.clock.tick_on_read(1);
+    let token = app.a.coordinator.token.clone();
+    let mentor = app.a.mentor.id.clone();
+    let (pusher, mut next_id) = (uuid::Uuid::new_v4().to_string(), 1_i64);
+    let mut resumes_applied = 0;
+    for round in 0..RACES {
+        let pause_over_push = round % 2 == 0;
+        let mutation = |name: &str, id: i64| {
+            let mut args = json!({"mentor_id": mentor});
+            if name == "pause_mentor" {
+                args["reason"] = json!("race");
+            }
+            json!([{"mutation_id": id, "name": name, "args": args}])
+        };
+        let (pause_path, resume_path) = (
+            format!("/api/v1/mentors/{mentor}/pause"),
+            format!("/api/v1/mentors/{mentor}/resume"),
+        );
+        let (pushed, rest) = if pause_over_push {
+            let push = app.push(&token, &pusher, mutation("pause_mentor", next_id));
+            let rest = app.post(&token, &resume_path, json!({}));
+            tokio::join!(push, rest)
+        } else {
+            let rest = app.post(&token, &pause_path, json!({"reason": "race"}));
+            let push = app.push(&token, &pusher, mutation("resume_mentor", next_id));
+            let (rest, push) = tokio::join!(rest, push);
+            (push, rest)
+        };
+        next_id += 1;
+        assert_eq!(pushed.0, 200, "round {round}: {}", pushed.1);
+        let verdict = &pushed.1["verdicts"][0];
+        let (pause_ok, resume_ok, refusal) = if pause_over_push {
+            let refusal = (rest.0 != 200).then(|| (rest.0.as_u16(), rest.1["code"].clone()));
+            (verdict["status"] == "applied", rest.0 == 200, refusal)
+        } else {
+            let refusal = (verdict["status"] != "applied").then(|| (422, verdict["code"].clone()));
+            (rest.0 == 200, verdict["status"] == "applied", refusal)
+        };
+        assert!(
+            pause_ok,
+            "round {round}: the pause must apply: {pushed:?} {rest:?}"
+        );
+        if resume_ok {
+            resumes_applied += 1;
+        } else {
+            assert_eq!(
+                refusal,
+                Some((422, json!("invalid_transition"))),
+                "round {round}: a resume that lost the race is refused by the status machine: \
+                 {pushed:?} {rest:?}"
+            );
+            let (status, body) = app
+                .post(
+                    &token,
+                    &format!("/api/v1/mentors/{mentor}/resume"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(status, 200, "round {round}: {body}");
+        }
+    }
+    app.clock.tick_on_read(0);
+    let broken: i64 = app
+        .scalar(
+            "SELECT COUNT(*) FROM pauses WHERE mentor_id = $1 AND ends_at < starts_at",
+            &[mentor.as_str()],
+        )
+        .await;
+    assert_eq!(broken, 0);
+    eprintln!("{resumes_applied} of {RACES} racing resumes came after their pause");
 }

@@ -13,15 +13,16 @@ use mentorsync_protocol::{ErrorBody, FlagSeverity};
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// Runs one command in its own transaction and commits it.
+/// Runs one command in its own transaction and commits it. Its time is read once the
+/// write transaction has begun, so it is never earlier than a command it waited for.
 pub async fn run(
     state: &AppState,
     caller: &Caller,
     command: Command,
     expected_version: Option<i64>,
 ) -> Result<Json<Applied>, ApiError> {
-    let now = state.now();
     let mut tx = state.db.write().await?;
+    let now = state.now();
     let applied = domain::execute(&mut tx, &caller.actor, now, &command, expected_version).await?;
     tx.commit().await?;
     tracing::info!(command = command.name(), entity = %applied.entity, id = %applied.id, version = applied.version, "applied");

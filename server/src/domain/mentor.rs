@@ -7,7 +7,7 @@ use super::{Ctx, DomainError, validate};
 use crate::db::q;
 use mentorsync_protocol::command::{Entity, PauseMentor};
 use mentorsync_protocol::machine::{MentorAction, PauseAction, transition};
-use mentorsync_protocol::model::Mentor;
+use mentorsync_protocol::model::{Mentor, Pause};
 use mentorsync_protocol::{MentorStatus, PauseStatus};
 
 type Primary = (Entity, String);
@@ -118,12 +118,23 @@ pub async fn resume(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Primary, Domai
     transition(mentor.status, MentorAction::Resume)?;
     for pause in open_pauses(ctx, &mentor.id).await? {
         if pause.status == PauseStatus::Active {
-            let ends = Some(pause.ends_at.map_or(ctx.now, |e| e.min(ctx.now)));
+            let ends = Some(ended_now(&pause, ctx.now));
             update_pause(ctx, &pause, PauseAction::End, None, ends).await?;
         }
     }
     set_status(ctx, &mentor, MentorAction::Resume).await?;
     Ok((Entity::Mentor, mentor.id))
+}
+
+/// When an active pause that is ended now ends: now, or its planned end if that came
+/// first, and never before it began. On PostgreSQL the command's clock is read before it
+/// waits for the mentor's row lock, so a pause that committed meanwhile can have begun
+/// after "now"; it then ends the moment it began rather than violating `ends_at >= starts_at`.
+pub(super) fn ended_now(pause: &Pause, now: i64) -> i64 {
+    pause
+        .ends_at
+        .map_or(now, |e| e.min(now))
+        .max(pause.starts_at)
 }
 
 /// A mentor leaves the programme; any open pause is cancelled with them.

@@ -3,7 +3,7 @@
 //! enforced by a unique partial index for concurrent commands.
 
 use super::access::require_manages_mentor;
-use super::mentor::{pause_window, set_status};
+use super::mentor::{ended_now, pause_window, set_status};
 use super::{Ctx, DomainError, validate};
 use crate::db::q;
 use crate::notify::{Audience, NewNotification};
@@ -229,7 +229,7 @@ pub async fn cancel(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, Domain
         &pause,
         PauseAction::Cancel,
         None,
-        if was_active { Some(ctx.now) } else { None },
+        was_active.then(|| ended_now(&pause, ctx.now)),
     )
     .await?;
     if was_active {

@@ -13,6 +13,7 @@ use super::SyncError;
 use super::client;
 use crate::db::{Db, Failure, Savepoint, classify};
 use crate::domain::{self, Actor, DomainError};
+use crate::error::ApiError;
 use crate::rows;
 use mentorsync_protocol::sync::{
     ChangedRow, Mutation, PushRequest, PushResponse, Verdict, VerdictOutcome,
@@ -28,7 +29,7 @@ pub async fn push(
     actor: &Actor,
     user_id: &str,
     req: PushRequest,
-    now: impl Fn() -> i64,
+    now: impl Fn() -> i64 + Sync,
 ) -> Result<PushResponse, SyncError> {
     let client_id = client::parse_id(&req.client_id)?;
     if req.mutations.len() > MAX_BATCH {
@@ -58,7 +59,7 @@ pub async fn push(
         });
     }
     let items = ids.into_iter().zip(req.mutations).collect();
-    let (last_mutation_id, verdicts) = apply_batch(db, actor, &client_id, items, now()).await?;
+    let (last_mutation_id, verdicts) = apply_batch(db, actor, &client_id, items, &now).await?;
     Ok(PushResponse {
         last_mutation_id,
         verdicts,
@@ -73,7 +74,7 @@ async fn apply_batch(
     actor: &Actor,
     client_id: &str,
     items: Vec<(i64, serde_json::Value)>,
-    now: i64,
+    now: &(dyn Fn() -> i64 + Sync),
 ) -> Result<(i64, Vec<Verdict>), SyncError> {
     const ATTEMPTS: u64 = 4;
     let mut attempt = 1;
@@ -96,15 +97,20 @@ async fn apply_batch(
 /// the same push (a retry racing the original) run one after the other: the second finds
 /// the first's verdicts and replays them. `last_mutation_id` advances once, and the
 /// verdicts are written together at the end.
+///
+/// The commands' time is read once the client's row is locked: a clock read before a wait
+/// would let this push act "before" a command that committed while it waited (a resume
+/// ending a pause before that pause began).
 async fn apply_batch_once(
     db: &Db,
     actor: &Actor,
     client_id: &str,
     items: &[(i64, serde_json::Value)],
-    now: i64,
+    now: &(dyn Fn() -> i64 + Sync),
 ) -> Result<(i64, Vec<Verdict>), SyncError> {
     let mut tx = db.write().await?;
     let last = client::lock_last_mutation(&mut tx, client_id).await?;
+    let now = now();
     if let Some(&(first, _)) = items.first()
         && first > last + 1
     {
@@ -230,31 +236,35 @@ impl Refusal {
         }
     }
 
-    /// A command's failure as a verdict. Storage failures are not verdicts: the push stops
-    /// and the client retries later.
+    /// A command's failure as a verdict, with the code and message REST gives for the same
+    /// cause (one mapping, [`ApiError`]), so no database text reaches a device. Storage
+    /// failures are not verdicts: the push stops and the client retries later.
     fn from_domain(
         e: DomainError,
         target: Option<(mentorsync_protocol::command::Entity, &str)>,
     ) -> Result<Refusal, SyncError> {
-        let reason = e.to_string();
-        let (code, show_current, current) = match e {
-            DomainError::Invalid(_) => ("validation_failed".to_owned(), false, None),
-            DomainError::NotFound(_) => ("not_found".to_owned(), false, None),
-            DomainError::Forbidden(_) => ("forbidden".to_owned(), false, None),
-            DomainError::VersionConflict { current, .. } => {
-                ("version_conflict".to_owned(), false, current)
-            }
-            DomainError::Refused(r) => (r.code.to_owned(), true, None),
-            DomainError::Conflict(_) => ("conflict".to_owned(), true, None),
-            DomainError::Database(db) => match classify(&db) {
-                Failure::Unique => ("conflict".to_owned(), true, None),
-                Failure::Constraint => ("validation_failed".to_owned(), false, None),
-                Failure::Busy | Failure::Other => return Err(SyncError::Database(db)),
+        let (show_current, current) = match &e {
+            DomainError::Refused(_) | DomainError::Conflict(_) => (true, None),
+            DomainError::VersionConflict { current, .. } => (false, current.clone()),
+            DomainError::Database(db) => match classify(db) {
+                Failure::Unique => (true, None),
+                Failure::Constraint => (false, None),
+                Failure::Busy | Failure::Other => {
+                    let DomainError::Database(db) = e else {
+                        unreachable!()
+                    };
+                    return Err(SyncError::Database(db));
+                }
             },
+            DomainError::Invalid(_)
+            | DomainError::TooLarge(_)
+            | DomainError::NotFound(_)
+            | DomainError::Forbidden(_) => (false, None),
         };
+        let api = ApiError::from(e);
         Ok(Refusal {
-            code,
-            reason,
+            code: api.code.to_owned(),
+            reason: api.message,
             current,
             show_current,
             target: target
