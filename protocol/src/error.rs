@@ -29,6 +29,7 @@ impl ErrorCode {
     pub const METHOD_NOT_ALLOWED: &'static str = "method_not_allowed";
     pub const VERSION_CONFLICT: &'static str = "version_conflict";
     pub const CONFLICT: &'static str = "conflict";
+    pub const CURSOR_SET_MISMATCH: &'static str = "cursor_set_mismatch";
     pub const INVALID_TRANSITION: &'static str = "invalid_transition";
     pub const PAYLOAD_TOO_LARGE: &'static str = "payload_too_large";
     pub const UNSUPPORTED_MEDIA_TYPE: &'static str = "unsupported_media_type";

@@ -24,6 +24,7 @@ both_backends!(
     small_responses_and_streams_are_not_compressed,
     events_poke_on_visible_changes,
     sets_partition_the_sync,
+    a_cursor_serves_only_its_own_set,
     event_streams_are_limited_per_user,
     pages_and_bodies_are_capped,
     shutdown_ends_streams_and_stops_serving,
@@ -957,4 +958,60 @@ async fn shutdown_ends_streams_and_stops_serving(app: &TestApp) {
         http.get(format!("{base}/healthz")).send().await.is_err(),
         "no longer serving"
     );
+}
+
+/// A client that mixes up its cursors is told so: a roster cursor sent for the queue (or
+/// for every set) is refused with `cursor_set_mismatch`, never answered with an empty page
+/// that would silently lose the queue.
+async fn a_cursor_serves_only_its_own_set(app: &TestApp) {
+    let a = &app.a;
+    let (status, body) = app
+        .post(
+            &a.mentee.token,
+            "/api/v1/missions",
+            json!({"mission_ref": "M", "title": "t", "content": "c"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let client = uuid::Uuid::new_v4().to_string();
+    let token = &a.coordinator.token;
+    let mut roster_cursor = None;
+    loop {
+        let (status, page) = app
+            .pull_set(
+                token,
+                &client,
+                roster_cursor.as_deref(),
+                100,
+                Some("roster"),
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        roster_cursor = page["cursor"].as_str().map(str::to_owned);
+        if page["has_more"] != true {
+            break;
+        }
+    }
+    let roster_cursor = roster_cursor.unwrap();
+    for other in [Some("queue"), Some("rest"), None] {
+        let refused = app
+            .pull_set(token, &client, Some(&roster_cursor), 100, other)
+            .await;
+        assert_error(&refused, 400, "cursor_set_mismatch");
+        assert_eq!(
+            refused.1["details"]["issued_for"], "roster",
+            "{}",
+            refused.1
+        );
+    }
+    let (status, fresh) = app.pull_set(token, &client, None, 100, Some("queue")).await;
+    assert_eq!(status, 200);
+    assert!(
+        !fresh["changes"].as_array().unwrap().is_empty(),
+        "the queue has rows: {fresh}"
+    );
+    let (status, again) = app
+        .pull_set(token, &client, Some(&roster_cursor), 100, Some("roster"))
+        .await;
+    assert_eq!(status, 200, "its own set still takes it: {again}");
 }

@@ -2,6 +2,7 @@
 
 use super::SyncError;
 use base64::Engine;
+use mentorsync_protocol::sync::SyncSet;
 use serde::{Deserialize, Serialize};
 
 /// Where a client is.
@@ -19,6 +20,10 @@ pub struct Cursor {
     /// The snapshot in progress within the round, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s: Option<Snapshot>,
+    /// The set it pages (`None`: every entity). A cursor is only valid for its own set:
+    /// another set's position says nothing about this one's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<SyncSet>,
 }
 
 /// A snapshot being paged: every visible row (`all`) or the rows of newly added scopes.
@@ -36,18 +41,34 @@ pub struct Snapshot {
     pub a: Option<String>,
 }
 
-const VERSION: u8 = 1;
+/// Version 2 carries its set. Version 1 cursors (issued before) are still read, for any
+/// set, so that devices keep their place across the upgrade.
+const VERSION: u8 = 2;
+const LEGACY: u8 = 1;
 
 impl Cursor {
-    /// A cursor between rounds.
-    pub fn at(p: i64, h: String) -> Self {
+    /// A cursor between rounds of `set`.
+    pub fn at(p: i64, h: String, set: Option<SyncSet>) -> Self {
         Cursor {
             v: VERSION,
             p,
             h,
             t: None,
             s: None,
+            k: set,
         }
+    }
+
+    /// Refuses a cursor issued for another set than the one asked for.
+    pub fn check_set(&self, asked: Option<SyncSet>) -> Result<(), SyncError> {
+        if self.v == LEGACY || self.k == asked {
+            return Ok(());
+        }
+        let name = |s: Option<SyncSet>| s.map_or("every set (no `set`)", SyncSet::as_str);
+        Err(SyncError::CursorSet {
+            issued: name(self.k),
+            asked: name(asked),
+        })
     }
 
     /// The opaque form.
@@ -62,7 +83,7 @@ impl Cursor {
             .decode(s)
             .map_err(|_| SyncError::BadCursor)?;
         let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| SyncError::BadCursor)?;
-        if c.v != VERSION || c.p < 0 {
+        if !(c.v == VERSION || c.v == LEGACY) || c.p < 0 {
             return Err(SyncError::BadCursor);
         }
         Ok(c)
@@ -75,7 +96,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_rejects_foreign_text() {
-        let mut c = Cursor::at(42, "abc".into());
+        let mut c = Cursor::at(42, "abc".into(), Some(SyncSet::Queue));
         c.t = Some(50);
         c.s = Some(Snapshot {
             all: false,
@@ -92,5 +113,20 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_cursor_serves_only_its_own_set() {
+        let roster = Cursor::at(7, "h".into(), Some(SyncSet::Roster));
+        assert!(roster.check_set(Some(SyncSet::Roster)).is_ok());
+        assert!(roster.check_set(Some(SyncSet::Queue)).is_err());
+        assert!(roster.check_set(None).is_err());
+        let all = Cursor::at(7, "h".into(), None);
+        assert!(all.check_set(Some(SyncSet::Rest)).is_err());
+        let legacy = Cursor::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"v":1,"p":3,"h":"x"}"#),
+        )
+        .unwrap();
+        assert!(legacy.check_set(Some(SyncSet::Queue)).is_ok());
     }
 }

@@ -11,6 +11,7 @@ pub mod scope;
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
+use mentorsync_protocol::ErrorCode;
 
 /// Why a sync request failed as a whole (per-mutation refusals are verdicts, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,16 @@ pub enum SyncError {
     /// The cursor was not issued by this server.
     #[error("the cursor is not one this server issued; start again without a cursor")]
     BadCursor,
+    /// The cursor belongs to another set than the one asked for.
+    #[error(
+        "this cursor was issued for {issued}, not for {asked}; use the cursor kept for {asked}, or start it without one"
+    )]
+    CursorSet {
+        /// The set it was issued for.
+        issued: &'static str,
+        /// The set asked for.
+        asked: &'static str,
+    },
     /// The client id is not a UUID.
     #[error("`client_id` must be a UUID")]
     BadClientId,
@@ -45,6 +56,12 @@ impl From<SyncError> for ApiError {
             SyncError::BadCursor | SyncError::BadClientId | SyncError::BadRequest(_) => {
                 ApiError::bad_request(message)
             }
+            SyncError::CursorSet { issued, asked } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::CURSOR_SET_MISMATCH,
+                message,
+            )
+            .with_details(serde_json::json!({"issued_for": issued, "asked_for": asked})),
             SyncError::ClientNotYours => ApiError::forbidden(message),
             SyncError::Gap { expected } => {
                 ApiError::new(StatusCode::CONFLICT, "mutation_gap", message)

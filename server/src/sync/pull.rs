@@ -50,6 +50,9 @@ pub async fn pull(
 ) -> Result<PullResponse, SyncError> {
     let client_id = client::parse_id(&req.client_id)?;
     let cursor = req.cursor.as_deref().map(Cursor::decode).transpose()?;
+    if let Some(c) = &cursor {
+        c.check_set(req.set)?;
+    }
     let limit = req.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX) as usize;
 
     let mut tx = db.read().await?;
@@ -68,8 +71,15 @@ pub async fn pull(
     } = state;
     let scopes = scope::current(&mut tx, v).await?;
     let (mut cur, scope_change) = match cursor {
-        Some(c) if c.t.is_some() => (c, None),
-        previous => start_round(&mut tx, previous, &scopes).await?,
+        Some(mut c) if c.t.is_some() => {
+            // A snapshot of added scopes pages only keys the caller still holds: a crafted
+            // cursor cannot make the server name rows of someone else's scope.
+            if let Some(s) = c.s.as_mut() {
+                s.keys.retain(|k| scopes.contains(k));
+            }
+            (c, None)
+        }
+        previous => start_round(&mut tx, previous, &scopes, req.set).await?,
     };
     let target = cur.t.unwrap_or(cur.p);
     let entities = req.set.map_or(SYNCED_ENTITIES, SyncSet::entities);
@@ -111,6 +121,7 @@ async fn start_round(
     tx: &mut Tx,
     previous: Option<Cursor>,
     scopes: &ScopeSet,
+    set: Option<SyncSet>,
 ) -> Result<(Cursor, Option<ScopeChange>), SyncError> {
     let h = scope::hash(scopes);
     let (target, horizon): (i64, i64) = tx
@@ -118,7 +129,7 @@ async fn start_round(
              (SELECT position FROM sync_horizon WHERE id = 1) FROM change_log"))
         .await?;
     let full = |h: String| {
-        let mut c = Cursor::at(target, h);
+        let mut c = Cursor::at(target, h, set);
         c.t = Some(target);
         c.s = Some(Snapshot {
             all: true,
@@ -141,7 +152,7 @@ async fn start_round(
     if prev.p < horizon {
         return Ok(full(h));
     }
-    let mut c = Cursor::at(prev.p, h.clone());
+    let mut c = Cursor::at(prev.p, h.clone(), set);
     c.t = Some(target);
     if prev.h == h {
         return Ok((c, None));
