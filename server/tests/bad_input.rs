@@ -6,7 +6,10 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-both_backends!(malformed_requests);
+both_backends!(
+    malformed_requests,
+    a_refusal_before_the_body_keeps_the_connection_honest
+);
 
 async fn raw(
     app: &TestApp,
@@ -223,4 +226,69 @@ async fn malformed_requests(app: &TestApp) {
     let (status, _) = get("/readyz").await;
     assert_eq!(status, 200);
     let _ = json!(null);
+}
+
+/// Reads one HTTP/1.1 response (headers and a Content-Length body) from `conn`.
+async fn read_response(conn: &mut tokio::net::TcpStream) -> Option<(u16, String)> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + length {
+                let n = conn.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let status = head.split_whitespace().nth(1)?.parse().ok()?;
+            return Some((status, head));
+        }
+        let n = conn.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A mentor POSTs `{}` to the director-only refresh: the 403 is sent before the body is
+/// read. The server must then either say `Connection: close` or take the next request on
+/// the same connection — never drop it silently, which fails the client's next request.
+async fn a_refusal_before_the_body_keeps_the_connection_honest(app: &TestApp) {
+    use tokio::io::AsyncWriteExt;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let token = &app.a.mentor.token;
+    for round in 0..20 {
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/director/dashboard/refresh HTTP/1.1\r\nhost: x\r\n\
+             authorization: Bearer {token}\r\ncontent-type: application/json\r\n\
+             content-length: 2\r\n\r\n"
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        let (status, headers) = read_response(&mut conn).await.expect("a response");
+        assert_eq!(status, 403, "round {round}");
+        let _ = conn.write_all(b"{}").await;
+        if headers.contains("connection: close") {
+            continue;
+        }
+        let next = "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n";
+        let answer = match conn.write_all(next.as_bytes()).await {
+            Ok(()) => read_response(&mut conn).await,
+            Err(_) => None,
+        };
+        assert_eq!(
+            answer.map(|a| a.0),
+            Some(200),
+            "round {round}: the connection was kept open, so it must serve the next request"
+        );
+    }
 }

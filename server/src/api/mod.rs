@@ -144,6 +144,7 @@ pub fn app(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(axum::middleware::map_response(middleware::json_errors))
+        .layer(axum::middleware::from_fn(middleware::close_if_body_unread))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout));
     // Below 1 KB (an empty pull, a verdict) compressing saves a few dozen bytes and costs
     // an encoder set-up per response.
