@@ -70,3 +70,47 @@ fn every_reference_resolves() {
         );
     }
 }
+
+/// A parameter is declared where it travels: `in: path` exactly for the `{name}`s of the
+/// path template (required), everything else in the query. A generated client builds its
+/// URLs from this, so a query parameter declared as a path parameter breaks every call.
+#[test]
+fn parameters_are_declared_where_they_travel() {
+    let doc: Value = serde_json::from_str(&mentorsync_server::api::openapi::document()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let placeholders: Vec<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|p| p.split('}').next())
+            .collect();
+        for (method, op) in item.as_object().unwrap() {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for p in &params {
+                let name = p["name"].as_str().unwrap();
+                let place = p["in"].as_str().unwrap();
+                match place {
+                    "path" => {
+                        assert!(
+                            placeholders.contains(&name),
+                            "{method} {path}: `{name}` is declared in the path but is not in it"
+                        );
+                        assert_eq!(p["required"], true, "{method} {path}: `{name}`");
+                    }
+                    "query" | "header" => assert!(
+                        !placeholders.contains(&name),
+                        "{method} {path}: `{name}` is in the path but declared in the {place}"
+                    ),
+                    other => panic!("{method} {path}: `{name}` in {other}"),
+                }
+            }
+            for name in &placeholders {
+                assert!(
+                    params
+                        .iter()
+                        .any(|p| p["name"] == *name && p["in"] == "path"),
+                    "{method} {path}: the placeholder `{name}` is not declared"
+                );
+            }
+        }
+    }
+}

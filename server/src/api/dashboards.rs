@@ -27,6 +27,7 @@ const LISTED: i64 = 50;
 
 /// Which mentor, and whose day.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MentorDashboardParams {
     /// Coordinators and admins: the mentor to show (default: the caller, a mentor).
@@ -111,6 +112,7 @@ pub async fn mentor_dashboard(
 
 /// The day shown by the stream.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StreamParams {
     /// The viewer's offset from UTC in minutes (-840..=840).
@@ -238,6 +240,7 @@ pub async fn director_summary(
 
 /// Paging through cohorts.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CohortParams {
     /// `next_cursor` of the previous page.

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 /// Roster filters and paging.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RosterParams {
     /// Only mentors in this status.
@@ -51,6 +52,7 @@ pub async fn get_roster(
 
 /// Work-queue selection.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueParams {
     /// Coordinators and admins: one mentor's queue.

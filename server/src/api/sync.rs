@@ -51,6 +51,7 @@ fn viewer(c: &Caller) -> Viewer {
 
 /// Pull parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PullParams {
     /// This device's id (UUID).
@@ -109,6 +110,7 @@ pub async fn push(
 
 /// Events parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsParams {
     /// The protocol version, for clients that cannot set headers.
