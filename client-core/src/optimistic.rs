@@ -386,9 +386,16 @@ pub fn apply(conn: &Connection, me: &Me, now: i64, command: &mut Command) -> Res
             let changes = b64
                 .decode(a.changes.trim())
                 .map_err(|_| invalid("`changes` must be base64".into()))?;
-            notes.apply(&changes).map_err(|e| invalid(e.to_string()))?;
+            // The server's limits, with the server's codes (413 → payload_too_large).
+            let refused = |e: mentorsync_protocol::notes::NotesError| match e {
+                mentorsync_protocol::notes::NotesError::TooLarge(m) => {
+                    refuse("payload_too_large", m)
+                }
+                e => invalid(e.to_string()),
+            };
+            notes.apply(&changes).map_err(refused)?;
             s.notes = notes.text();
-            s.notes_doc = Some(b64.encode(notes.save()));
+            s.notes_doc = Some(b64.encode(notes.save().map_err(refused)?));
             s.updated_at = now;
             let id = s.id.clone();
             v.save(Entity::Session, &id, version, &s)?;

@@ -137,6 +137,11 @@ impl From<DomainError> for ApiError {
             DomainError::Invalid(m) => {
                 ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::VALIDATION_FAILED, m)
             }
+            DomainError::TooLarge(m) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PAYLOAD_TOO_LARGE,
+                m,
+            ),
             DomainError::NotFound(entity) => ApiError::not_found(entity.as_str().replace('_', " ")),
             DomainError::Forbidden(m) => ApiError::forbidden(m),
             e @ DomainError::VersionConflict { .. } => {

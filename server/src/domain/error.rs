@@ -9,6 +9,9 @@ pub enum DomainError {
     /// Input that can never be valid (empty reason, malformed id, end before start).
     #[error("{0}")]
     Invalid(String),
+    /// Within the rules' shape but past a size limit (named in the message).
+    #[error("{0}")]
+    TooLarge(String),
     /// No such row in the caller's chapter.
     #[error("{0} not found")]
     NotFound(Entity),
@@ -40,5 +43,15 @@ impl DomainError {
     /// Shorthand for a business-rule refusal.
     pub fn refuse(code: &'static str, reason: impl Into<String>) -> Self {
         DomainError::Refused(Refusal::new(code, reason))
+    }
+}
+
+impl From<mentorsync_protocol::notes::NotesError> for DomainError {
+    fn from(e: mentorsync_protocol::notes::NotesError) -> Self {
+        use mentorsync_protocol::notes::NotesError;
+        match e {
+            NotesError::Invalid(m) => DomainError::Invalid(format!("invalid notes change: {m}")),
+            NotesError::TooLarge(m) => DomainError::TooLarge(m),
+        }
     }
 }

@@ -145,24 +145,16 @@ pub async fn edit_notes(ctx: &mut Ctx<'_>, a: &EditSessionNotes) -> Result<Prima
         .tx
         .fetch_one(q("SELECT notes_doc FROM sessions WHERE id = $1").bind(s.id.as_str()))
         .await?;
-    let mut notes = mentorsync_protocol::notes::Notes::load(stored.as_deref())
-        .map_err(|e| DomainError::Invalid(e.to_string()))?;
-    notes
-        .apply(&changes)
-        .map_err(|e| DomainError::Invalid(e.to_string()))?;
-    let text = notes.text();
-    if text.chars().count() > 20_000 {
-        return Err(DomainError::Invalid(
-            "notes must be at most 20,000 characters".into(),
-        ));
-    }
+    let mut notes = mentorsync_protocol::notes::Notes::load(stored.as_deref())?;
+    notes.apply(&changes)?;
+    let (text, doc) = (notes.text(), notes.save()?);
     ctx.versioned_update(
         Entity::Session,
         &s.id,
         q("UPDATE sessions SET notes = $1, notes_doc = $2, version = version + 1, updated_at = $3 \
            WHERE id = $4 AND version = $5")
         .bind(text)
-        .bind(notes.save())
+        .bind(doc)
         .bind(ctx.now)
         .bind(s.id.as_str())
         .bind(s.version),
