@@ -1,9 +1,12 @@
 //! Running the HTTP server until SIGINT or SIGTERM, then draining.
 
-use crate::state::AppState;
-use hyper_util::rt::TokioIo;
+use crate::state::{AppState, Settings};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -17,30 +20,108 @@ use tokio::net::TcpListener;
 /// (docs/performance.md, W5). The server does not speak HTTP/2 (axum's `http2` feature is off).
 pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let shutdown = state.shutdown.clone();
-    let app = TowerToHyperService::new(crate::api::app(state));
-    let http = hyper::server::conn::http1::Builder::new();
+    let open = Connections::new(&state.settings);
+    let router = crate::api::app(state.clone());
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(state.settings.header_read_timeout);
     let graceful = GracefulShutdown::new();
     loop {
-        let socket = tokio::select! {
+        let (socket, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((socket, _)) => socket,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(e).await;
                     continue;
                 }
             },
         };
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(socket), app.clone()));
+        let Some(slot) = open.admit(peer) else {
+            tracing::debug!(%peer, "connection refused: too many open");
+            continue;
+        };
+        let app = TowerToHyperService::new(tower::util::MapRequest::new(
+            router.clone(),
+            move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        ));
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(socket), app));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::trace!(error = %e, "connection ended with an error");
             }
+            drop(slot);
         });
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Open connections, in all and per peer address, so that one host cannot take every
+/// connection (and its buffers) an instance can hold.
+#[derive(Clone)]
+struct Connections {
+    by_address: Arc<Mutex<(usize, HashMap<IpAddr, usize>)>>,
+    max: usize,
+    per_address: usize,
+    limit_loopback: bool,
+}
+
+/// One admitted connection; dropping it frees its place.
+struct Slot {
+    open: Connections,
+    address: IpAddr,
+}
+
+impl Connections {
+    fn new(s: &Settings) -> Self {
+        Connections {
+            by_address: Default::default(),
+            max: s.max_connections,
+            per_address: s.max_connections_per_address,
+            limit_loopback: s.limit_loopback,
+        }
+    }
+
+    fn admit(&self, peer: SocketAddr) -> Option<Slot> {
+        let address = peer.ip().to_canonical();
+        let mut guard = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
+        let (total, by_address) = &mut *guard;
+        let mine = by_address.get(&address).copied().unwrap_or(0);
+        let limited = self.limit_loopback || !address.is_loopback();
+        if *total >= self.max || (limited && mine >= self.per_address) {
+            return None;
+        }
+        *total += 1;
+        by_address.insert(address, mine + 1);
+        Some(Slot {
+            open: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut guard = self
+            .open
+            .by_address
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let (total, by_address) = &mut *guard;
+        *total = total.saturating_sub(1);
+        if let Some(n) = by_address.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                by_address.remove(&self.address);
+            }
+        }
+    }
 }
 
 /// A refused or reset connection concerns one client; anything else (out of file
