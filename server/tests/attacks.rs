@@ -9,7 +9,10 @@ use mentorsync_protocol::notes::{Notes, attacks};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-both_backends!(a_notes_bomb_is_refused_cheaply);
+both_backends!(
+    a_notes_bomb_is_refused_cheaply,
+    parallel_guesses_stop_at_the_limit_and_cannot_lock_out_the_owner
+);
 
 /// A ~170-byte notes change that describes 300,000 operations (seconds of CPU and
 /// hundreds of MB before the fix), over REST and over push:
@@ -79,4 +82,150 @@ async fn a_notes_bomb_is_refused_cheaply(app: &TestApp) {
         .await;
     assert_eq!(status, 200, "a legitimate edit still merges: {body}");
     assert_eq!(body["row"]["notes"], "x");
+}
+
+/// The test fixture's settings with connection limits an attack can reach quickly.
+async fn app_with(change: impl FnOnce(&mut mentorsync_server::Settings)) -> TestApp {
+    let mut settings = mentorsync_server::Settings {
+        access_ttl_ms: 3650 * DAY,
+        refresh_ttl_ms: 3650 * DAY,
+        ..Default::default()
+    };
+    change(&mut settings);
+    TestApp::start_with(Backend::Sqlite, settings)
+        .await
+        .unwrap()
+}
+
+/// Sends part of a request's headers and keeps the connection open.
+async fn half_open(addr: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    conn
+}
+
+/// Whether the server closed `conn` (end of stream or an error) within `within`.
+async fn closed_within(conn: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, conn.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => continue, // a 408 or similar before the close
+        }
+    }
+}
+
+/// 300 connections that never finish their headers (transport-level, so SQLite only): the
+/// server keeps answering `/healthz` at once, and closes each slow sender once the header
+/// read timeout passes instead of holding it forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slow_headers_are_cut_and_do_not_starve_others() {
+    let app = app_with(|s| s.header_read_timeout = Duration::from_millis(500)).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        slow.push(half_open(&addr).await);
+    }
+    let started = Instant::now();
+    let (status, _) = app.get("", "/healthz").await;
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    for conn in slow.iter_mut().take(5) {
+        assert!(
+            closed_within(conn, Duration::from_secs(3)).await,
+            "a connection that never finished its headers is closed"
+        );
+    }
+    app.stop().await;
+}
+
+/// One peer address may hold only so many connections; the next is closed at once, and
+/// its place comes back when one closes. Others' requests go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_address_cannot_take_every_connection() {
+    const CAP: usize = 40;
+    let app = app_with(|s| {
+        s.max_connections_per_address = CAP;
+        s.limit_loopback = true;
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // The fixture's own pooled client may hold a connection or two: fill up to the cap.
+    let mut held = Vec::new();
+    let mut refused = None;
+    for _ in 0..CAP + 5 {
+        let mut conn = half_open(&addr).await;
+        if closed_within(&mut conn, Duration::from_millis(100)).await {
+            refused = Some(conn);
+            break;
+        }
+        held.push(conn);
+    }
+    assert!(refused.is_some(), "past {CAP} connections one is refused");
+    assert!(held.len() <= CAP, "{} held", held.len());
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let fresh = reqwest::Client::builder().no_proxy().build().unwrap();
+        if let Ok(r) = fresh.get(app.url("/healthz")).send().await
+            && r.status() == 200
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "places come back when connections close"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.stop().await;
+}
+
+/// Signs in from the local address `from` (any of 127.0.0.0/8 reaches the test server).
+async fn sign_in(app: &TestApp, from: [u8; 4], email: &str, password: &str) -> u16 {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .unwrap();
+    http.post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// 48 wrong guesses at once from one address: exactly the limit (5) are checked, the rest
+/// are refused with 429 — the count is taken with the check, not after the slow hash. The
+/// guesser's address is then locked out of that account, but the owner signing in from
+/// elsewhere is not.
+async fn parallel_guesses_stop_at_the_limit_and_cannot_lock_out_the_owner(app: &TestApp) {
+    let victim = app.a.mentor.email.clone();
+    let guesses = (0..48).map(|i| {
+        let victim = victim.clone();
+        async move { sign_in(app, [127, 0, 0, 1], &victim, &format!("guess {i}")).await }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|s| **s == 401).count();
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 43), "{answers:?}");
+    assert_eq!(sign_in(app, [127, 0, 0, 1], &victim, PASSWORD).await, 429);
+    assert_eq!(
+        sign_in(app, [127, 0, 0, 2], &victim, PASSWORD).await,
+        200,
+        "the owner, elsewhere, still signs in"
+    );
 }

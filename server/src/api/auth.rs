@@ -55,9 +55,11 @@ const USER_COLUMNS: &str = "id, chapter_id, role, display_name, email, password_
 
 /// Signs in with email and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let email = req.email.trim().to_lowercase();
@@ -66,39 +68,66 @@ pub async fn login(
             "email and password are required (email ≤ 320, password ≤ 1024 bytes)",
         ));
     }
+    let address = peer.map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |p| {
+        p.0.0.ip().to_canonical()
+    });
     let s = state.settings.clone();
     let now = state.now();
-    let mut tx = state.db.read().await?;
-    if let Err(wait) = throttle::check(&mut tx, &email, now, &s).await? {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::TOO_MANY_REQUESTS,
-            format!("too many failed sign-ins for this email; try again in {wait} s"),
-        )
-        .with_details(serde_json::json!({"retry_after_seconds": wait}));
-        e.retry_after = Some(wait);
-        return Err(e);
-    }
+    let mut tx = state.db.write().await?;
+    let attempt = match throttle::reserve(&mut tx, &email, address, now, &s).await? {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TOO_MANY_REQUESTS,
+                format!("too many failed sign-ins; try again in {wait} s"),
+            )
+            .with_details(serde_json::json!({"retry_after_seconds": wait}));
+            e.retry_after = Some(wait);
+            return Err(e);
+        }
+    };
     let user: Option<UserRecord> = tx
         .fetch_optional(
             q(format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1")).bind(email.as_str()),
         )
         .await?;
-    tx.rollback().await?;
+    tx.commit().await?;
 
-    // Verify off the async executor: Argon2 is deliberately slow.
+    // Verify off the async executor, a bounded number at once: Argon2 is deliberately
+    // slow and large.
     let stored = user.as_ref().map_or_else(
         || password::dummy_hash().to_owned(),
         |u| u.password_hash.clone(),
     );
-    let ok = tokio::task::spawn_blocking(move || password::verify(&req.password, &stored))
-        .await
-        .map_err(ApiError::internal)?;
+    let permit = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        state.hashing.clone().acquire_owned(),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .ok_or_else(|| {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::UNAVAILABLE,
+            "too many sign-ins at once; retry shortly",
+        );
+        e.retry_after = Some(1);
+        e
+    })?;
+    let ok = tokio::task::spawn_blocking(move || {
+        let ok = password::verify(&req.password, &stored);
+        drop(permit);
+        ok
+    })
+    .await
+    .map_err(ApiError::internal)?;
 
-    let mut tx = state.db.write().await?;
     match user {
         Some(user) if ok => {
-            throttle::clear(&mut tx, &email).await?;
+            let mut tx = state.db.write().await?;
+            throttle::succeeded(&mut tx, &attempt).await?;
             let tokens = tokens::issue_family(&mut tx, &user.me.id, now, &s).await?;
             tx.commit().await?;
             tracing::info!(user_id = %user.me.id, "signed in");
@@ -107,11 +136,7 @@ pub async fn login(
                 user: user.me,
             }))
         }
-        _ => {
-            throttle::record_failure(&mut tx, &email, now, &s).await?;
-            tx.commit().await?;
-            Err(ApiError::unauthorized("wrong email or password"))
-        }
+        _ => Err(ApiError::unauthorized("wrong email or password")),
     }
 }
 
