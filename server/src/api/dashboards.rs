@@ -158,7 +158,8 @@ pub async fn mentor_dashboard_stream(
 /// filters), undeliverable notifications and open findings. Admins see the chapter.
 #[utoipa::path(get, path = "/api/v1/coordinator/dashboard", tag = "dashboards", security(("bearer" = [])),
     params(RosterParams),
-    responses((status = 200, body = CoordinatorDashboard), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = CoordinatorDashboard), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn coordinator_dashboard(
     State(s): State<AppState>,
     caller: Caller,
