@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 both_backends!(
     a_notes_bomb_is_refused_cheaply,
-    parallel_guesses_stop_at_the_limit_and_cannot_lock_out_the_owner
+    parallel_guesses_stop_at_the_limit_and_cannot_lock_out_the_owner,
+    logout_ends_open_streams_everywhere
 );
 
 /// A ~170-byte notes change that describes 300,000 operations (seconds of CPU and
@@ -228,4 +229,96 @@ async fn parallel_guesses_stop_at_the_limit_and_cannot_lock_out_the_owner(app: &
         200,
         "the owner, elsewhere, still signs in"
     );
+}
+
+/// Signs in afresh (a new token family) and returns the access token.
+async fn fresh_access(app: &TestApp, email: &str) -> String {
+    let r: serde_json::Value = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Opens a stream at `base` + `path` and reads its first event.
+async fn open_stream(app: &TestApp, base: &str, path: &str, token: &str) -> reqwest::Response {
+    let mut r = app
+        .http
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("x-mentorsync-protocol", PROTOCOL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    let first = tokio::time::timeout(Duration::from_secs(5), r.chunk()).await;
+    assert!(matches!(first, Ok(Ok(Some(_)))), "{path}: a first event");
+    r
+}
+
+/// Whether the stream ends (the server closes it) within `within`.
+async fn ends_within(r: &mut reqwest::Response, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, r.chunk()).await {
+            Err(_) => return false,
+            Ok(Ok(None) | Err(_)) => return true,
+            Ok(Ok(Some(_))) => continue,
+        }
+    }
+}
+
+/// A mentor's event stream and dashboard stream, on this instance and (PostgreSQL) on a
+/// second one, end the moment they log out — no more names or meeting links after it.
+/// A stream opened with a token of another family of theirs is not touched.
+async fn logout_ends_open_streams_everywhere(app: &TestApp) {
+    let email = app.a.mentor.email.clone();
+    let token = fresh_access(app, &email).await;
+    let other_family = fresh_access(app, &email).await;
+    let mut bases = vec![app.base.clone()];
+    if app.backend == Backend::Postgres {
+        bases.push(app.second_instance().await);
+    }
+    let mut streams = Vec::new();
+    for base in &bases {
+        for path in ["/api/v1/sync/events", "/api/v1/mentor/dashboard/stream"] {
+            streams.push((path, open_stream(app, base, path, &token).await));
+        }
+    }
+    let mut kept = open_stream(app, &app.base, "/api/v1/sync/events", &other_family).await;
+    let (status, body) = app.post(&token, "/api/v1/auth/logout", json!({})).await;
+    assert!(status.is_success(), "{body}");
+    for (path, r) in &mut streams {
+        assert!(
+            ends_within(r, Duration::from_secs(3)).await,
+            "{path} ends at logout"
+        );
+    }
+    assert!(
+        !ends_within(&mut kept, Duration::from_millis(300)).await,
+        "another session's stream stays open"
+    );
+}
+
+/// No stream outlives the access token that opened it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stream_ends_when_its_token_expires() {
+    let app = app_with(|s| s.access_ttl_ms = 1_500).await;
+    let token = fresh_access(&app, &app.a.coordinator.email).await;
+    let mut r = open_stream(&app, &app.base, "/api/v1/sync/events", &token).await;
+    let started = Instant::now();
+    assert!(ends_within(&mut r, Duration::from_secs(5)).await);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    app.stop().await;
 }

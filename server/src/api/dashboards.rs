@@ -136,7 +136,7 @@ pub async fn mentor_dashboard_stream(
     }
     let offset = offset(p.utc_offset_minutes)?;
     let max = s.settings.event_streams_per_user;
-    let slot = StreamSlot::take(&s, &caller.user_id, max).ok_or_else(|| {
+    let slot = StreamSlot::take(&s, &caller, max).ok_or_else(|| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             mentorsync_protocol::ErrorCode::TOO_MANY_REQUESTS,

@@ -133,7 +133,7 @@ pub async fn events(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
     let max = s.settings.event_streams_per_user;
-    let slot = events::StreamSlot::take(&s, &caller.user_id, max).ok_or_else(|| {
+    let slot = events::StreamSlot::take(&s, &caller, max).ok_or_else(|| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             mentorsync_protocol::ErrorCode::TOO_MANY_REQUESTS,

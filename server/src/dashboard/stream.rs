@@ -60,7 +60,7 @@ async fn refresh(f: &Follow) -> Result<(ScopeSet, Option<MentorDashboard>), sqlx
 }
 
 struct Follow {
-    _slot: StreamSlot,
+    slot: StreamSlot,
     state: AppState,
     viewer: Viewer,
     offset: i64,
@@ -84,7 +84,7 @@ pub async fn follow(
     let mut tick = tokio::time::interval(PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let start = Follow {
-        _slot: slot,
+        slot,
         state,
         viewer,
         offset: utc_offset_minutes,
@@ -98,8 +98,10 @@ pub async fn follow(
             // The first tick fires at once and sends the initial dashboard.
             let relevant = tokio::select! {
                 _ = f.state.shutdown.cancelled() => return None,
+                _ = f.slot.expired() => return None,
                 _ = f.tick.tick() => true,
                 r = f.notices.recv() => match r {
+                    Ok(n) if f.slot.revoked_by(&n) => return None,
                     Ok(n) => n.is_recheck() || (n.chapter_id == f.viewer.chapter_id && scope::visible(&n.scopes, &f.scopes)),
                     Err(RecvError::Lagged(_)) => true,
                     Err(RecvError::Closed) => return None,

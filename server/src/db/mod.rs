@@ -245,6 +245,7 @@ impl Db {
             changes: Vec::new(),
             notices: self.notices.clone(),
             flushed: None,
+            ended: Vec::new(),
         }
     }
 }
@@ -263,6 +264,7 @@ pub struct Tx {
     changes: Vec<ChangeRow>,
     notices: broadcast::Sender<Notice>,
     flushed: Option<Notice>,
+    ended: Vec<String>,
 }
 
 macro_rules! on_tx {
@@ -321,6 +323,12 @@ impl Tx {
         self.execute(q("ROLLBACK TO SAVEPOINT command")).await?;
         self.changes.truncate(point.0);
         Ok(())
+    }
+
+    /// Announces, once the transaction commits, that a token family's access ended: every
+    /// instance then ends the event and dashboard streams it opened.
+    pub fn end_access(&mut self, family_id: &str) {
+        self.ended.push(family_id.to_owned());
     }
 
     /// Queues a change-log row; written when the transaction commits.
@@ -428,13 +436,30 @@ impl Tx {
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         self.flush_changes().await?;
         let backend = self.backend();
+        let ended = (!self.ended.is_empty()).then(|| Notice {
+            chapter_id: String::new(),
+            position: 0,
+            scopes: Vec::new(),
+            ended: std::mem::take(&mut self.ended),
+        });
+        if let (Some(notice), Backend::Postgres) = (&ended, backend) {
+            let payload = serde_json::to_string(notice).unwrap_or_default();
+            self.execute(
+                q("SELECT pg_notify($1, $2)")
+                    .bind(notify::CHANNEL)
+                    .bind(payload),
+            )
+            .await?;
+        }
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
         }
         // PostgreSQL announces through NOTIFY (delivered at commit to every instance).
-        if let (Some(notice), Backend::Sqlite) = (self.flushed, backend) {
-            let _ = self.notices.send(notice);
+        if backend == Backend::Sqlite {
+            for notice in self.flushed.into_iter().chain(ended) {
+                let _ = self.notices.send(notice);
+            }
         }
         Ok(())
     }

@@ -81,6 +81,10 @@ pub struct Notice {
     pub position: i64,
     /// Every scope key touched.
     pub scopes: Vec<String>,
+    /// Token families whose access ended in this commit (logout, revocation): every
+    /// instance ends the streams they opened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ended: Vec<String>,
 }
 
 impl Notice {
@@ -90,6 +94,7 @@ impl Notice {
             chapter_id: String::new(),
             position: -1,
             scopes: Vec::new(),
+            ended: Vec::new(),
         }
     }
 
@@ -101,6 +106,7 @@ impl Notice {
     /// Folds a later notice of the same transaction into this one.
     pub fn merge(&mut self, later: Notice) {
         self.position = self.position.max(later.position);
+        self.ended.extend(later.ended);
         for s in later.scopes {
             if !self.scopes.contains(&s) {
                 self.scopes.push(s);
@@ -155,5 +161,6 @@ pub(super) async fn append(tx: &mut Tx, changes: &[ChangeRow]) -> Result<Notice,
         chapter_id,
         position,
         scopes,
+        ended: Vec::new(),
     })
 }

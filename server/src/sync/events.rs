@@ -4,6 +4,7 @@
 //! Commits on any server instance arrive through the database's notices.
 
 use super::scope::{self, ScopeSet, SqlBuf, Viewer};
+use crate::auth::tokens::Authenticated;
 use crate::db::Notice;
 use crate::state::AppState;
 use axum::response::sse::Event;
@@ -43,25 +44,43 @@ fn poke(position: i64) -> Event {
         .unwrap_or_else(|_| Event::default().event("poke").id(position.to_string()))
 }
 
-/// One of a user's open event streams; dropping it (the stream ends) frees the slot.
+/// One of a user's open streams (events, dashboard); dropping it (the stream ends) frees
+/// the slot. It also knows what the stream's access rests on: the token family that
+/// opened it (revoked → the stream ends, on every instance) and the access token's expiry
+/// (no stream outlives the token that opened it).
 pub struct StreamSlot {
     streams: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
     user_id: String,
+    family_id: String,
+    expiry: std::pin::Pin<Box<tokio::time::Sleep>>,
 }
 
 impl StreamSlot {
-    /// Takes a slot for `user_id`, or `None` when they already hold `max` streams here.
-    pub fn take(state: &AppState, user_id: &str, max: usize) -> Option<StreamSlot> {
+    /// Takes a slot for the caller, or `None` when they already hold `max` streams here.
+    pub fn take(state: &AppState, caller: &Authenticated, max: usize) -> Option<StreamSlot> {
         let mut open = state.streams.lock().unwrap_or_else(|p| p.into_inner());
-        let n = open.entry(user_id.to_owned()).or_insert(0);
+        let n = open.entry(caller.user_id.clone()).or_insert(0);
         if *n >= max {
             return None;
         }
         *n += 1;
+        let left = u64::try_from(caller.expires_at - state.now()).unwrap_or(0);
         Some(StreamSlot {
             streams: state.streams.clone(),
-            user_id: user_id.to_owned(),
+            user_id: caller.user_id.clone(),
+            family_id: caller.family_id.clone(),
+            expiry: Box::pin(tokio::time::sleep(std::time::Duration::from_millis(left))),
         })
+    }
+
+    /// Whether `notice` says this stream's access ended.
+    pub fn revoked_by(&self, notice: &Notice) -> bool {
+        notice.ended.contains(&self.family_id)
+    }
+
+    /// Resolves when the access token that opened the stream expires.
+    pub async fn expired(&mut self) {
+        self.expiry.as_mut().await;
     }
 }
 
@@ -78,7 +97,7 @@ impl Drop for StreamSlot {
 }
 
 struct Follow {
-    _slot: StreamSlot,
+    slot: StreamSlot,
     state: AppState,
     viewer: Viewer,
     notices: broadcast::Receiver<Notice>,
@@ -87,7 +106,8 @@ struct Follow {
     first: Option<i64>,
 }
 
-/// The event stream of one viewer. It ends when the server shuts down.
+/// The event stream of one viewer. It ends when the server shuts down, when the token
+/// family that opened it is revoked, and when its access token expires.
 pub async fn follow(
     state: AppState,
     viewer: Viewer,
@@ -100,7 +120,7 @@ pub async fn follow(
     let seen = last_event_id.unwrap_or(-1);
     let first = (newest > seen).then_some(newest);
     let start = Follow {
-        _slot: slot,
+        slot,
         state,
         viewer,
         notices,
@@ -118,9 +138,11 @@ pub async fn follow(
         loop {
             let received = tokio::select! {
                 _ = f.state.shutdown.cancelled() => return None,
+                _ = f.slot.expired() => return None,
                 r = f.notices.recv() => r,
             };
             let position = match received {
+                Ok(n) if f.slot.revoked_by(&n) => return None,
                 Ok(n)
                     if n.chapter_id == f.viewer.chapter_id
                         && scope::visible(&n.scopes, &f.scopes) =>
