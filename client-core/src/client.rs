@@ -231,10 +231,11 @@ impl Client {
                     .store
                     .meta("refresh_token")?
                     .ok_or_else(|| CoreError::Unauthorized("sign in again".into()))?;
+                let client_id = self.client_id()?;
                 let pair = self
                     .inner
                     .api
-                    .refresh(&refresh)
+                    .refresh(&refresh, &client_id)
                     .await
                     .map_err(Self::failure)?;
                 self.inner

@@ -107,12 +107,17 @@ impl Api {
         decode(r).await.map(|(v, _)| v)
     }
 
-    /// Spends a refresh token for a new pair.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiFailure> {
+    /// Spends a refresh token for a new pair, as device `client_id` (which lets a retry
+    /// after a lost answer through once).
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        client_id: &str,
+    ) -> Result<TokenPair, ApiFailure> {
         let r = self
             .http
             .post(self.url("/api/v1/auth/refresh"))
-            .json(&serde_json::json!({"refresh_token": refresh_token}))
+            .json(&serde_json::json!({"refresh_token": refresh_token, "client_id": client_id}))
             .send()
             .await
             .map_err(offline)?;

@@ -42,11 +42,18 @@ async fn login(app: &TestApp, email: &str, password: &str) -> (u16, Value, Optio
     (status, r.json().await.unwrap(), retry)
 }
 
+/// The device the tests refresh from.
+const DEVICE: &str = "6f1c2a9e-0000-4000-8000-000000000001";
+
 async fn refresh(app: &TestApp, token: &str) -> (u16, Value) {
+    refresh_from(app, token, Some(DEVICE)).await
+}
+
+async fn refresh_from(app: &TestApp, token: &str, device: Option<&str>) -> (u16, Value) {
     let r = app
         .http
         .post(app.url("/api/v1/auth/refresh"))
-        .json(&json!({"refresh_token": token}))
+        .json(&json!({"refresh_token": token, "client_id": device}))
         .send()
         .await
         .unwrap();
@@ -125,6 +132,31 @@ async fn sessions_and_tokens(app: &TestApp) {
             .0,
         401
     );
+    // The retry is the spending device's, once: a copy presented from another device (or
+    // with no device id) within the minute is theft, and so is a second retry.
+    for thief in [Some("6f1c2a9e-0000-4000-8000-0000000000ff"), None] {
+        let (_, body, _) = login(app, &email, PASSWORD).await;
+        let first = body["refresh_token"].as_str().unwrap().to_owned();
+        let (_, owner) = refresh(app, &first).await;
+        let (status, body) = refresh_from(app, &first, thief).await;
+        assert_eq!(
+            (status, body["code"].as_str().unwrap()),
+            (401, "refresh_token_reused"),
+            "{thief:?}"
+        );
+        assert_eq!(me(app, owner["access_token"].as_str().unwrap()).await, 401);
+    }
+    let (_, body, _) = login(app, &email, PASSWORD).await;
+    let first = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(refresh(app, &first).await.0, 200);
+    assert_eq!(refresh(app, &first).await.0, 200, "one retry");
+    let (status, body) = refresh(app, &first).await;
+    assert_eq!(
+        (status, body["code"].as_str().unwrap()),
+        (401, "refresh_token_reused"),
+        "a second retry is not a lost answer"
+    );
+
     // Past the grace period, presenting a spent token again is reuse.
     let (_, body, _) = login(app, &email, PASSWORD).await;
     let first = body["refresh_token"].as_str().unwrap().to_owned();

@@ -29,6 +29,12 @@ pub struct LoginRequest {
 pub struct RefreshRequest {
     /// The refresh token from the last login or refresh.
     pub refresh_token: String,
+    /// This device's id (a UUID, the sync `client_id`). A device that lost the answer to a
+    /// refresh may present the same token once more, within a minute, only with the id it
+    /// spent the token with; without one, presenting a spent token again signs the family
+    /// out.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 struct UserRecord {
@@ -148,9 +154,14 @@ pub async fn refresh(
     Json(req): Json<RefreshRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
     let mut tx = state.db.write().await?;
+    let client_id = req.client_id.as_deref().map(str::trim);
+    if client_id.is_some_and(|c| uuid::Uuid::parse_str(c).is_err()) {
+        return Err(ApiError::bad_request("`client_id` must be a UUID"));
+    }
     let outcome = tokens::rotate(
         &mut tx,
         req.refresh_token.trim(),
+        client_id,
         state.now(),
         &state.settings,
     )

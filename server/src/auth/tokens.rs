@@ -5,11 +5,11 @@
 //! was copied: the whole family is revoked, which signs out both the thief and the owner.
 //!
 //! One exception keeps phones on bad networks signed in: if the answer to a refresh was
-//! lost, the phone presents the same token again. Within `refresh_grace_ms` of its use, and
-//! while the pair it bought is still unused, that is a retry, not a theft: the unused
-//! successor is superseded and a new pair issued. A thief racing the owner inside that minute
-//! gains nothing lasting — the owner's next refresh presents a spent token and revokes the
-//! family.
+//! lost, the phone presents the same token again. Within `refresh_grace_ms` of its use,
+//! while the pair it bought is still unused, from the same device (the `client_id` that
+//! spent it) and only once, that is a retry, not a theft: the unused successor is
+//! superseded and a new pair issued. A copy presented from anywhere else, without a device
+//! id, or a second time is reuse: the family is revoked.
 
 use crate::db::{DbRow, FromDb, Tx, q};
 use crate::domain::Actor;
@@ -104,6 +104,8 @@ struct StoredRefresh {
     used_at: Option<i64>,
     superseded_at: Option<i64>,
     revoked_at: Option<i64>,
+    used_by: Option<String>,
+    retried_at: Option<i64>,
 }
 
 impl FromDb for StoredRefresh {
@@ -114,6 +116,8 @@ impl FromDb for StoredRefresh {
             used_at: r.get("used_at")?,
             superseded_at: r.get("superseded_at")?,
             revoked_at: r.get("revoked_at")?,
+            used_by: r.get("used_by")?,
+            retried_at: r.get("retried_at")?,
         })
     }
 }
@@ -123,11 +127,13 @@ impl FromDb for StoredRefresh {
 pub async fn rotate(
     tx: &mut Tx,
     refresh_token: &str,
+    client_id: Option<&str>,
     now: i64,
     s: &Settings,
 ) -> Result<Result<TokenPair, RefreshRefusal>, sqlx::Error> {
     let sql = format!(
-        "SELECT r.family_id, r.expires_at, r.used_at, r.superseded_at, f.revoked_at FROM refresh_tokens r \
+        "SELECT r.family_id, r.expires_at, r.used_at, r.superseded_at, r.used_by, r.retried_at, f.revoked_at \
+         FROM refresh_tokens r \
          JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1{}",
         if tx.for_update().is_empty() {
             ""
@@ -145,7 +151,10 @@ pub async fn rotate(
         return Ok(Err(RefreshRefusal::Revoked));
     }
     if let Some(used_at) = stored.used_at {
+        let same_device = client_id.is_some() && stored.used_by.as_deref() == client_id;
         if stored.superseded_at.is_some()
+            || !same_device
+            || stored.retried_at.is_some()
             || now - used_at > s.refresh_grace_ms
             || successor_used(tx, &stored, refresh_token, used_at).await?
         {
@@ -159,13 +168,20 @@ pub async fn rotate(
                 .bind(stored.family_id.as_str()),
         )
         .await?;
+        tx.execute(
+            q("UPDATE refresh_tokens SET retried_at = $1 WHERE token_hash = $2")
+                .bind(now)
+                .bind(hash(refresh_token)),
+        )
+        .await?;
     } else {
         if stored.expires_at <= now {
             return Ok(Err(RefreshRefusal::Expired));
         }
         tx.execute(
-            q("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2")
+            q("UPDATE refresh_tokens SET used_at = $1, used_by = $2 WHERE token_hash = $3")
                 .bind(now)
+                .bind(client_id)
                 .bind(hash(refresh_token)),
         )
         .await?;
@@ -209,6 +225,7 @@ pub async fn revoke_family(tx: &mut Tx, family_id: &str, now: i64) -> Result<(),
     .await?;
     tx.execute(q("DELETE FROM access_tokens WHERE family_id = $1").bind(family_id))
         .await?;
+    tx.end_access(family_id);
     Ok(())
 }
 
@@ -223,6 +240,8 @@ pub struct Authenticated {
     pub role: Role,
     /// The token family (for logout).
     pub family_id: String,
+    /// When the access token expires (epoch ms): nothing it opened may outlive it.
+    pub expires_at: i64,
 }
 
 impl FromDb for Authenticated {
@@ -235,6 +254,7 @@ impl FromDb for Authenticated {
             user_id,
             role,
             family_id: r.get("family_id")?,
+            expires_at: r.get("expires_at")?,
         })
     }
 }
@@ -247,7 +267,7 @@ pub async fn authenticate(
 ) -> Result<Option<Authenticated>, sqlx::Error> {
     tx.fetch_optional(
         q(
-            "SELECT u.id, u.chapter_id, u.role, a.family_id FROM access_tokens a \
+            "SELECT u.id, u.chapter_id, u.role, a.family_id, a.expires_at FROM access_tokens a \
            JOIN token_families f ON f.id = a.family_id JOIN users u ON u.id = f.user_id \
            WHERE a.token_hash = $1 AND a.expires_at > $2 AND f.revoked_at IS NULL",
         )
