@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 both_backends!(
     a_notes_bomb_is_refused_cheaply,
     parallel_guesses_stop_at_the_limit_and_cannot_lock_out_the_owner,
-    logout_ends_open_streams_everywhere
+    logout_ends_open_streams_everywhere,
+    side_doors_stay_shut
 );
 
 /// A ~170-byte notes change that describes 300,000 operations (seconds of CPU and
@@ -321,4 +322,91 @@ async fn a_stream_ends_when_its_token_expires() {
         started.elapsed()
     );
     app.stop().await;
+}
+
+/// What a caller may not see does not reach them by a side door: a refused command's
+/// verdict does not carry a row outside the caller's scopes (here: a mentee who is not the
+/// mentor's), mentees do not receive the flags raised about them, and a coordinator's
+/// undeliverable list names only the mentors they coordinate.
+async fn side_doors_stay_shut(app: &TestApp) {
+    let a = &app.a;
+    let stranger = &a.free_mentee;
+    for name in ["schedule_session", "raise_flag"] {
+        let args = match name {
+            "schedule_session" => json!({"mentee_id": stranger.id, "scheduled_at": T0 + DAY,
+                                         "duration_minutes": 30}),
+            _ => json!({"mentee_id": stranger.id, "severity": "high", "reason": "r"}),
+        };
+        let (status, body) = app
+            .push(
+                &a.mentor.token,
+                &uuid::Uuid::new_v4().to_string(),
+                json!([{"mutation_id": 1, "name": name, "args": args}]),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let verdict = &body["verdicts"][0];
+        assert_eq!(verdict["status"], "rejected", "{name}: {verdict}");
+        assert!(
+            verdict
+                .get("current")
+                .is_none_or(serde_json::Value::is_null),
+            "{name}: the refusal hands over a row the mentor may not see: {verdict}"
+        );
+    }
+
+    let (status, body) = app
+        .post(
+            &a.mentor.token,
+            "/api/v1/mentor/flags",
+            json!({"mentee_id": a.mentee.id, "severity": "high", "reason": "worried"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mut mentee = MiniClient::new();
+    mentee.sync(app, &a.mentee.token, 1000).await;
+    let kinds: Vec<&str> = mentee.rows.keys().map(|(e, _)| e.as_str()).collect();
+    assert!(kinds.contains(&"mentee"), "{kinds:?}");
+    assert!(
+        kinds
+            .iter()
+            .all(|k| ["mentee", "mentee_assignment", "session", "submission"].contains(k)),
+        "a mentee receives only their own profile, assignments, sessions and submissions: {kinds:?}"
+    );
+    let mut mentor = MiniClient::new();
+    mentor.sync(app, &a.mentor.token, 1000).await;
+    assert!(
+        mentor.rows.keys().any(|(e, _)| e == "flag"),
+        "the mentor has the flag"
+    );
+
+    // An undeliverable notification about the other coordinator's mentor.
+    app.exec(
+        mentorsync_server::db::q(
+            "INSERT INTO notifications (id, chapter_id, kind, audience, mentor_id, entity, entity_id, \
+             message, status, attempts, created_at, next_attempt_at) \
+             VALUES ($1, $2, 'pause_requested', 'coordinator', $3, 'mentor', $3, 'Omar asks for a pause', \
+             'undeliverable', 1, $4, $4)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(a.id.clone())
+        .bind(a.other_mentor.id.clone())
+        .bind(T0),
+    )
+    .await;
+    let (status, mine) = app
+        .get(&a.coordinator.token, "/api/v1/coordinator/dashboard")
+        .await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["undeliverable"], json!([]), "{mine}");
+    assert_eq!(mine["figures"]["undeliverable_notifications"], 0);
+    let (_, theirs) = app
+        .get(&a.other_coordinator.token, "/api/v1/coordinator/dashboard")
+        .await;
+    assert_eq!(
+        theirs["undeliverable"].as_array().map(Vec::len),
+        Some(1),
+        "{theirs}"
+    );
+    assert_eq!(theirs["figures"]["undeliverable_notifications"], 1);
 }

@@ -150,13 +150,33 @@ async fn with_nobody_is_recorded_undeliverable(app: &TestApp) {
         notification_status(app, "pause_requested").await,
         "undeliverable"
     );
-    // Counted and listed, with the originating mentor, on the chapter's dashboards.
+    // Counted and listed, with the originating mentor, for whoever looks after that mentor:
+    // the admin, and a coordinator only once the mentor is theirs (the message names people).
+    let (_, dash) = app
+        .get(&b.coordinator.token, "/api/v1/coordinator/dashboard")
+        .await;
+    assert_eq!(dash["figures"]["undeliverable_notifications"], 0, "{dash}");
+    assert_eq!(dash["undeliverable"], serde_json::json!([]), "{dash}");
+    app.exec(q("UPDATE users SET role = 'admin' WHERE id = $1").bind(b.admin.id.as_str()))
+        .await;
+    let (_, dash) = app
+        .get(&b.admin.token, "/api/v1/coordinator/dashboard")
+        .await;
+    assert_eq!(dash["figures"]["undeliverable_notifications"], 1, "{dash}");
+    assert_eq!(dash["undeliverable"][0]["mentor_id"], b.mentor.id.as_str());
+    assert_eq!(dash["undeliverable"][0]["kind"], "pause_requested");
+    app.exec(
+        q("UPDATE coordinator_assignments SET status = 'active', ended_at = NULL WHERE mentor_id = $1 \
+           AND coordinator_id = $2")
+        .bind(b.mentor.id.as_str())
+        .bind(b.coordinator.id.as_str()),
+    )
+    .await;
     let (_, dash) = app
         .get(&b.coordinator.token, "/api/v1/coordinator/dashboard")
         .await;
     assert_eq!(dash["figures"]["undeliverable_notifications"], 1, "{dash}");
     assert_eq!(dash["undeliverable"][0]["mentor_id"], b.mentor.id.as_str());
-    assert_eq!(dash["undeliverable"][0]["kind"], "pause_requested");
     // Not another chapter's business.
     let (_, other) = app
         .get(&app.a.coordinator.token, "/api/v1/coordinator/dashboard")

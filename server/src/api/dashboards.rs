@@ -184,7 +184,9 @@ pub async fn coordinator_dashboard(
     let page = roster(&mut tx, chapter, &filter)
         .await?
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let undeliverable = coordinator::undeliverable(&mut tx, chapter, LISTED).await?;
+    let undeliverable =
+        coordinator::undeliverable(&mut tx, chapter, filter.coordinator_id.as_deref(), LISTED)
+            .await?;
     let findings =
         coordinator::open_findings(&mut tx, chapter, filter.coordinator_id.as_deref(), LISTED)
             .await?;

@@ -139,14 +139,19 @@ pub async fn compute(
         }
     }
 
-    let undeliverable: i64 = tx
-        .fetch_one(
-            q("SELECT COUNT(*) FROM notifications WHERE chapter_id = $1 AND status = 'undeliverable'")
-                .bind(chapter_id),
-        )
+    // A coordinator counts the undeliverable notifications about the mentors they
+    // coordinate now; the chapter view counts them all.
+    let (join, key) = whose.join("n.mentor_id", "n.chapter_id");
+    let undeliverable: Vec<(String, i64)> = tx
+        .fetch_all(run(format!(
+            "SELECT {key}, COUNT(*) FROM notifications n {join} AND n.chapter_id = $1 \
+             AND n.status = 'undeliverable' GROUP BY {key}"
+        )))
         .await?;
-    for f in out.values_mut() {
-        f.undeliverable_notifications = undeliverable;
+    for (k, n) in undeliverable {
+        if let Some(f) = out.get_mut(&k) {
+            f.undeliverable_notifications = n;
+        }
     }
     Ok(out)
 }
@@ -173,16 +178,22 @@ impl FromDb for UndeliverableNotification {
     }
 }
 
-/// The chapter's newest undeliverable notifications.
+/// The newest undeliverable notifications about the mentors `coordinator_id` coordinates
+/// (the whole chapter's when `None`, for admins). Their messages name mentors and
+/// mentees, so a coordinator sees only their own.
 pub async fn undeliverable(
     tx: &mut Tx,
     chapter_id: &str,
+    coordinator_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<UndeliverableNotification>, sqlx::Error> {
     tx.fetch_all(
         q("SELECT id, kind, mentor_id, entity, entity_id, message, last_error, created_at FROM notifications \
-           WHERE chapter_id = $1 AND status = 'undeliverable' ORDER BY created_at DESC, id DESC LIMIT $2")
+           WHERE chapter_id = $1 AND status = 'undeliverable' AND ($2 IS NULL OR mentor_id IN \
+           (SELECT mentor_id FROM coordinator_assignments WHERE coordinator_id = $2 AND status = 'active')) \
+           ORDER BY created_at DESC, id DESC LIMIT $3")
         .bind(chapter_id)
+        .bind(coordinator_id)
         .bind(limit),
     )
     .await

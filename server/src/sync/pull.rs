@@ -82,8 +82,14 @@ pub async fn pull(
         previous => start_round(&mut tx, previous, &scopes, req.set).await?,
     };
     let target = cur.t.unwrap_or(cur.p);
-    let entities = req.set.map_or(SYNCED_ENTITIES, SyncSet::entities);
-    let changes = page(&mut tx, v, &scopes, entities, &mut cur, target, limit, now).await?;
+    let entities: Vec<Entity> = req
+        .set
+        .map_or(SYNCED_ENTITIES, SyncSet::entities)
+        .iter()
+        .copied()
+        .filter(|e| scope::role_sees(v.role, *e))
+        .collect();
+    let changes = page(&mut tx, v, &scopes, &entities, &mut cur, target, limit, now).await?;
     let has_more = cur.s.is_some() || cur.p < target;
     if !has_more {
         cur.t = None;

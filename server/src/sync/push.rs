@@ -11,6 +11,7 @@
 
 use super::SyncError;
 use super::client;
+use super::scope::{self, Viewer};
 use crate::db::{Db, Failure, Savepoint, classify};
 use crate::domain::{self, Actor, DomainError};
 use crate::error::ApiError;
@@ -202,7 +203,7 @@ async fn apply(
     tx.rollback_to(point).await?;
     let current = match refusal.target {
         Some((entity, target_id)) if refusal.show_current => {
-            rows::load_json(tx, entity, &target_id, &actor.chapter_id, now).await?
+            visible_row(tx, actor, entity, &target_id, now).await?
         }
         _ => None,
     };
@@ -215,6 +216,32 @@ async fn apply(
         },
     };
     Ok((name, verdict))
+}
+
+/// The refused command's target as the caller may see it, or `None`: a command may name a
+/// row of the chapter the caller cannot see (another coordinator's mentee), and its
+/// refusal must not hand that row over.
+async fn visible_row(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    entity: mentorsync_protocol::command::Entity,
+    id: &str,
+    now: i64,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    let (Some(user_id), Some(role)) = (actor.user_id(), actor.role()) else {
+        return Ok(None);
+    };
+    let Some(row) = rows::load_json(tx, entity, id, &actor.chapter_id, now).await? else {
+        return Ok(None);
+    };
+    let viewer = Viewer {
+        chapter_id: actor.chapter_id.clone(),
+        user_id: user_id.to_owned(),
+        role,
+    };
+    let held = scope::current(tx, &viewer).await?;
+    let row_scopes = rows::row_scopes(entity, &row, &actor.chapter_id);
+    Ok((scope::role_sees(role, entity) && scope::visible(&row_scopes, &held)).then_some(row))
 }
 
 struct Refusal {

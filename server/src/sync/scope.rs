@@ -121,6 +121,18 @@ pub async fn current(tx: &mut Tx, v: &Viewer) -> Result<ScopeSet, sqlx::Error> {
     Ok(set)
 }
 
+/// Whether `role` ever receives rows of `entity`, whatever their scope keys. A mentee sees
+/// their own profile, assignments, sessions and submissions (DOMAIN.md) — not the flags
+/// raised about them, nor the work their mentor does about them, though those rows carry
+/// the mentee's key for their mentor's and coordinator's sake.
+pub fn role_sees(role: Role, entity: mentorsync_protocol::command::Entity) -> bool {
+    use mentorsync_protocol::command::Entity::*;
+    match role {
+        Role::Mentee => matches!(entity, Mentee | MenteeAssignment | Session | Submission),
+        _ => true,
+    }
+}
+
 /// Whether a row with these scope keys is visible to a holder of `set`.
 pub fn visible(row_scopes: &[String], set: &ScopeSet) -> bool {
     row_scopes.iter().any(|k| set.contains(k))
