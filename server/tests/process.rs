@@ -113,6 +113,18 @@ fn migrate_seed_serve_and_stop_on_sigterm() {
         r.headers().contains_key("x-request-id"),
         "a request id is assigned when none is sent"
     );
+    // An id that is not a plain token is replaced, not echoed or logged.
+    let forged = "x request_id=forged level=ERROR \"quoted\"";
+    let r = http
+        .get(format!("{base}/readyz"))
+        .header("x-request-id", forged)
+        .send()
+        .unwrap();
+    let echoed = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(
+        uuid::Uuid::parse_str(&echoed).is_ok(),
+        "a fresh id replaces {forged:?}: {echoed}"
+    );
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -140,4 +152,8 @@ fn migrate_seed_serve_and_stop_on_sigterm() {
         "the request id is in the logs"
     );
     assert!(lines.iter().any(|l| l.contains("stopped")));
+    assert!(
+        !lines.iter().any(|l| l.contains("forged")),
+        "a forged request id never reaches the log"
+    );
 }

@@ -13,6 +13,26 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
+/// Drops an `x-request-id` that is not a plain token (1–64 of `A–Z a–z 0–9 - _ . :`), so
+/// that a fresh one is generated: the id is echoed and written into every log line of the
+/// request, and a caller's control characters or quotes must not forge log fields.
+pub async fn plain_request_id(mut req: Request, next: Next) -> Response {
+    let plain = |v: &HeaderValue| {
+        let b = v.as_bytes();
+        (1..=64).contains(&b.len())
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c))
+    };
+    if req
+        .headers()
+        .get(super::REQUEST_ID)
+        .is_some_and(|v| !plain(v))
+    {
+        req.headers_mut().remove(super::REQUEST_ID);
+    }
+    next.run(req).await
+}
+
 /// Closes the connection after a response whose request body was not read to its end (a
 /// refusal before the handler took the body, e.g. a 403 on a POST with `{}`). The unread
 /// bytes would otherwise be taken for the next request's start, so hyper drops the

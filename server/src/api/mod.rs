@@ -133,6 +133,7 @@ fn request_routes() -> Router<AppState> {
 /// timeout and uniform JSON errors.
 pub fn app(state: AppState) -> Router {
     let layers = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(middleware::plain_request_id))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
