@@ -9,7 +9,7 @@ use common::*;
 use futures::future::BoxFuture;
 use mentorsync_server::db::q;
 use mentorsync_server::notify::webhook::{
-    DELIVERY_HEADER, SIGNATURE_HEADER, WebhookChannel, signature,
+    DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookChannel, signature,
 };
 use mentorsync_server::notify::{Channel, ChannelError, Dispatcher, Message, RecordingChannel};
 use serde_json::json;
@@ -322,8 +322,19 @@ async fn webhook_posts_signed_messages(app: &TestApp) {
     let mut recipients = Vec::new();
     for (headers, body) in &got {
         let sig = headers[SIGNATURE_HEADER].to_str().unwrap();
-        assert_eq!(sig, signature(b"s3cret", body));
-        assert_ne!(sig, signature(b"wrong", body));
+        let ts: u64 = headers[TIMESTAMP_HEADER].to_str().unwrap().parse().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(now.abs_diff(ts) < 60, "the send time: {ts}");
+        assert_eq!(sig, signature(b"s3cret", ts, body));
+        assert_ne!(sig, signature(b"wrong", ts, body));
+        assert_ne!(
+            sig,
+            signature(b"s3cret", ts - 600, body),
+            "the time is signed"
+        );
         let m: serde_json::Value = serde_json::from_slice(body).unwrap();
         assert_eq!(
             headers[DELIVERY_HEADER].to_str().unwrap(),
