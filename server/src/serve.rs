@@ -138,7 +138,8 @@ async fn accept_failed(e: std::io::Error) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
-/// Deletes change-log entries older than `retention` every hour until shutdown. Safe on
+/// Deletes change-log entries older than `retention`, and sign-in failures that left their
+/// window (guesses at unknown emails are never looked up again), every hour until shutdown. Safe on
 /// several instances at once (deleting and raising the horizon are idempotent).
 pub fn spawn_compaction(state: AppState, retention: std::time::Duration) {
     tokio::spawn(async move {
@@ -149,9 +150,11 @@ pub fn spawn_compaction(state: AppState, retention: std::time::Duration) {
                 _ = tick.tick() => {}
             }
             let before = state.now() - retention.as_millis() as i64;
+            let window = state.now() - state.settings.login_window_ms;
             let result = async {
                 let mut tx = state.db.write().await?;
                 let horizon = crate::sync::compact::compact(&mut tx, before).await?;
+                crate::auth::throttle::collect(&mut tx, window).await?;
                 tx.commit().await?;
                 Ok::<i64, sqlx::Error>(horizon)
             }

@@ -6,6 +6,7 @@ mod common;
 use base64::Engine;
 use common::*;
 use mentorsync_protocol::notes::{Notes, attacks};
+use mentorsync_server::clock::Clock;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,8 @@ both_backends!(
     a_notes_bomb_is_refused_cheaply,
     parallel_guesses_stop_at_the_limit_and_cannot_lock_out_the_owner,
     logout_ends_open_streams_everywhere,
-    side_doors_stay_shut
+    side_doors_stay_shut,
+    strangers_cannot_grow_tables
 );
 
 /// A ~170-byte notes change that describes 300,000 operations (seconds of CPU and
@@ -409,4 +411,52 @@ async fn side_doors_stay_shut(app: &TestApp) {
         "{theirs}"
     );
     assert_eq!(theirs["figures"]["undeliverable_notifications"], 1);
+}
+
+/// Rows a caller can create by naming new things are bounded and collected: client ids
+/// (one signed-in person inventing device ids) and sign-in failures at unknown emails.
+async fn strangers_cannot_grow_tables(app: &TestApp) {
+    use mentorsync_server::sync::client::{DEVICE_IDLE_MS, MAX_DEVICES};
+    let token = &app.a.mentee.token;
+    let pull = |client: String| async move { app.pull_page(token, &client, None, 1).await };
+    let mut devices = Vec::new();
+    for _ in 0..MAX_DEVICES {
+        let id = uuid::Uuid::new_v4().to_string();
+        assert_eq!(pull(id.clone()).await.0, 200);
+        devices.push(id);
+    }
+    let refused = pull(uuid::Uuid::new_v4().to_string()).await;
+    assert_error(&refused, 429, "too_many_requests");
+    assert_eq!(pull(devices[0].clone()).await.0, 200, "known devices go on");
+    app.clock.advance(DEVICE_IDLE_MS + 1);
+    assert_eq!(
+        pull(uuid::Uuid::new_v4().to_string()).await.0,
+        200,
+        "devices unseen for 30 days no longer count"
+    );
+
+    for i in 0..10 {
+        sign_in(app, [127, 0, 0, 9], &format!("nobody{i}@example.test"), "x").await;
+    }
+    let rows = || {
+        app.scalar::<i64>(
+            "SELECT COUNT(*) FROM login_failures WHERE email LIKE $1",
+            &["%nobody%"],
+        )
+    };
+    assert!(rows().await >= 10);
+    let window = app.state.settings.login_window_ms;
+    let collect = || async {
+        let mut tx = app.db.write().await.unwrap();
+        let before = app.clock.now_ms() - window;
+        mentorsync_server::auth::throttle::collect(&mut tx, before)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+    collect().await;
+    assert!(rows().await >= 10, "failures in the window are kept");
+    app.clock.advance(window + 1);
+    collect().await;
+    assert_eq!(rows().await, 0, "collected once out of the window");
 }

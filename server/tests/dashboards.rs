@@ -6,6 +6,7 @@
 mod common;
 use common::*;
 use futures::StreamExt;
+use mentorsync_server::api::dashboards::REFRESH_FLOOR_MS;
 use mentorsync_server::jobs::{Job, scheduler};
 use serde_json::{Value, json};
 
@@ -193,6 +194,39 @@ async fn director_figures_come_from_the_cache(app: &TestApp) {
     assert_eq!(status, 200, "{fresh}");
     assert_eq!(fresh["open_flags"]["critical"], 1);
     assert_eq!(fresh["computed_at"], NOW + HOUR);
+
+    // Pressed again and again within the floor, it computes nothing more.
+    const NEWEST: &str = "SELECT CAST(MAX(computed_at) AS BIGINT) FROM dashboards \
+                          WHERE kind = 'cohort' AND chapter_id = $1";
+    app.clock.set(NOW + HOUR + 10_000);
+    for _ in 0..20 {
+        let (status, again) = app
+            .post(
+                &a.director.token,
+                "/api/v1/director/dashboard/refresh",
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            again["computed_at"],
+            NOW + HOUR,
+            "served from the fresh figures"
+        );
+    }
+    assert_eq!(
+        app.scalar::<i64>(NEWEST, &[a.id.as_str()]).await,
+        NOW + HOUR
+    );
+    app.clock.set(NOW + HOUR + REFRESH_FLOOR_MS + 1);
+    let (_, later) = app
+        .post(
+            &a.director.token,
+            "/api/v1/director/dashboard/refresh",
+            json!({}),
+        )
+        .await;
+    assert_eq!(later["computed_at"], NOW + HOUR + REFRESH_FLOOR_MS + 1);
 
     // The scheduled refresh does the same for everyone.
     let r = app

@@ -322,8 +322,11 @@ pub async fn director_cohort(
         .ok_or_else(|| ApiError::not_found("cohort"))
 }
 
+/// Figures computed this recently are fresh enough for a refresh.
+pub const REFRESH_FLOOR_MS: i64 = 30_000;
+
 /// Recomputes the caller's cohorts now (instead of waiting for the 5-minute refresh) and
-/// returns the new summary.
+/// returns the new summary. Cohorts computed in the last 30 seconds are not computed again.
 #[utoipa::path(post, path = "/api/v1/director/dashboard/refresh", tag = "dashboards", security(("bearer" = [])),
     responses((status = 200, body = DirectorSummary), (status = 403, body = ErrorBody)))]
 pub async fn director_refresh(
@@ -332,18 +335,27 @@ pub async fn director_refresh(
 ) -> Result<Json<DirectorSummary>, ApiError> {
     let director = director_scope(&caller)?;
     let chapter = caller.actor.chapter_id.as_str();
+    let now = s.now();
     let mut tx = s.db.read().await?;
+    // Only cohorts whose figures are older than the floor are computed again: a refresh
+    // button pressed in a loop (or by 500 directors at once) costs one computation per
+    // cohort per floor, not one per press.
     let ids: Vec<String> = tx
         .fetch_all(
             crate::db::q(
-                "SELECT id FROM cohorts WHERE chapter_id = $1 AND ($2 IS NULL OR id IN \
-                 (SELECT cohort_id FROM cohort_directors WHERE director_id = $2))",
+                "SELECT c.id FROM cohorts c WHERE c.chapter_id = $1 AND ($2 IS NULL OR c.id IN \
+                 (SELECT cohort_id FROM cohort_directors WHERE director_id = $2)) AND NOT EXISTS \
+                 (SELECT 1 FROM dashboards d WHERE d.kind = 'cohort' AND d.subject_id = c.id \
+                 AND d.computed_at > $3)",
             )
             .bind(chapter)
-            .bind(director),
+            .bind(director)
+            .bind(now - REFRESH_FLOOR_MS),
         )
         .await?;
     tx.rollback().await?;
-    store::refresh(&s.db, chapter, s.now(), Some(&ids)).await?;
+    if !ids.is_empty() {
+        store::refresh(&s.db, chapter, now, Some(&ids)).await?;
+    }
     Ok(Json(summary(&s, &caller).await?))
 }

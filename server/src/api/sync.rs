@@ -68,7 +68,8 @@ pub struct PullParams {
 
 /// One page of changes in the caller's scopes.
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", security(("bearer" = [])), params(PullParams),
-    responses((status = 200, body = PullResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = PullResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn pull(
     State(s): State<AppState>,
     caller: Caller,
@@ -91,7 +92,7 @@ pub async fn pull(
 /// Applies an outbox of commands exactly once, in order.
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", security(("bearer" = [])), request_body = PushRequest,
     responses((status = 200, body = PushResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn push(
     State(s): State<AppState>,
     caller: Caller,

@@ -106,3 +106,10 @@ pub async fn succeeded(tx: &mut Tx, attempt: &Attempt) -> Result<(), sqlx::Error
     }
     Ok(())
 }
+
+/// Forgets failures older than `before` (the window's start): an attempt at an unknown
+/// email leaves rows no later attempt would clear, so they are collected here.
+pub async fn collect(tx: &mut Tx, before: i64) -> Result<u64, sqlx::Error> {
+    tx.execute(q("DELETE FROM login_failures WHERE at <= $1").bind(before))
+        .await
+}

@@ -98,6 +98,14 @@ pub async fn touch(
     }
 }
 
+/// Devices (client ids) one person may sync from at once. A client id costs a row and its
+/// verdicts; any UUID makes one, so without a bound one signed-in person could fill the
+/// table. Reinstalls leave old ids behind, so only ids seen within [`DEVICE_IDLE_MS`] count.
+pub const MAX_DEVICES: i64 = 20;
+/// How long a device may stay unseen before it no longer counts toward [`MAX_DEVICES`].
+/// Its row stays: it still holds the device's exactly-once state if it comes back.
+pub const DEVICE_IDLE_MS: i64 = 30 * 24 * 3600 * 1000;
+
 /// [`touch`]'s write: registers the client if new, records the acknowledgement and when
 /// it was seen.
 pub async fn register(
@@ -108,6 +116,21 @@ pub async fn register(
     ack: Option<i64>,
 ) -> Result<ClientState, SyncError> {
     let mut tx = db.write().await?;
+    let known = tx
+        .exists(q("SELECT 1 FROM sync_clients WHERE client_id = $1").bind(client_id))
+        .await?;
+    if !known {
+        let active: i64 = tx
+            .fetch_one(
+                q("SELECT COUNT(*) FROM sync_clients WHERE user_id = $1 AND last_seen_at > $2")
+                    .bind(user_id)
+                    .bind(now - DEVICE_IDLE_MS),
+            )
+            .await?;
+        if active >= MAX_DEVICES {
+            return Err(SyncError::TooManyDevices { max: MAX_DEVICES });
+        }
+    }
     tx.execute(
         q("INSERT INTO sync_clients (client_id, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3) \
            ON CONFLICT (client_id) DO NOTHING")

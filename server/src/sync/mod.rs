@@ -32,6 +32,14 @@ pub enum SyncError {
     /// The client id is not a UUID.
     #[error("`client_id` must be a UUID")]
     BadClientId,
+    /// The caller already syncs from as many devices as allowed.
+    #[error(
+        "this account already syncs from {max} devices seen in the last 30 days; sign out on one of them, or wait for an unused one to lapse"
+    )]
+    TooManyDevices {
+        /// The limit.
+        max: i64,
+    },
     /// The client id is registered to someone else.
     #[error("this client_id belongs to another user")]
     ClientNotYours,
@@ -63,6 +71,12 @@ impl From<SyncError> for ApiError {
             )
             .with_details(serde_json::json!({"issued_for": issued, "asked_for": asked})),
             SyncError::ClientNotYours => ApiError::forbidden(message),
+            SyncError::TooManyDevices { max } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TOO_MANY_REQUESTS,
+                message,
+            )
+            .with_details(serde_json::json!({"max_devices": max})),
             SyncError::Gap { expected } => {
                 ApiError::new(StatusCode::CONFLICT, "mutation_gap", message)
                     .with_details(serde_json::json!({"expected_mutation_id": expected}))
