@@ -15,7 +15,8 @@ both_backends!(
     parallel_guesses_stop_at_the_limit_and_cannot_lock_out_the_owner,
     logout_ends_open_streams_everywhere,
     side_doors_stay_shut,
-    strangers_cannot_grow_tables
+    strangers_cannot_grow_tables,
+    a_crafted_cursor_names_nothing_outside_the_scope
 );
 
 /// A ~170-byte notes change that describes 300,000 operations (seconds of CPU and
@@ -459,4 +460,44 @@ async fn strangers_cannot_grow_tables(app: &TestApp) {
     app.clock.advance(window + 1);
     collect().await;
     assert_eq!(rows().await, 0, "collected once out of the window");
+}
+
+/// A cursor is opaque base64 JSON; a client can forge one. A round in progress whose
+/// snapshot lists the scope keys of someone else's mentor and mentee must not make the
+/// server send (or name, as removals) their rows.
+async fn a_crafted_cursor_names_nothing_outside_the_scope(app: &TestApp) {
+    use base64::Engine;
+    let a = &app.a;
+    let (status, body) = app
+        .post(
+            &a.other_coordinator.token,
+            "/api/v1/assignments",
+            json!({"mentor_id": a.other_mentor.id, "mentee_id": a.free_mentee.id}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let (_, head) = app
+        .pull_page(&a.mentor.token, &uuid::Uuid::new_v4().to_string(), None, 1)
+        .await;
+    let target = head["target"].as_i64().unwrap();
+    let forged = json!({"v": 2, "p": 0, "h": "forged", "t": target,
+        "s": {"all": false, "e": 0,
+              "keys": [format!("mentor:{}", a.other_mentor.id), format!("mentee:{}", a.free_mentee.id)]}});
+    let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged.to_string());
+    let (status, page) = app
+        .pull_page(
+            &a.mentor.token,
+            &uuid::Uuid::new_v4().to_string(),
+            Some(&cursor),
+            1000,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let text = page["changes"].to_string();
+    for stranger in [&a.other_mentor.id, &a.free_mentee.id] {
+        assert!(
+            !text.contains(stranger.as_str()),
+            "{stranger} named: {text}"
+        );
+    }
 }
