@@ -35,6 +35,15 @@ pub enum MentorsyncError {
         /// Technical detail for logs.
         detail: String,
     },
+    /// Signing in as someone else, or signing out, would lose commands the server has not
+    /// confirmed: sync them first (as `owner`), or call `discard_pending()` after asking.
+    #[error("{count} command(s) of {owner} are not confirmed by the server yet")]
+    PendingCommands {
+        /// How many commands wait.
+        count: u64,
+        /// Whose they are (email).
+        owner: String,
+    },
     /// The device database failed.
     #[error("storage: {detail}")]
     Storage {
@@ -56,6 +65,9 @@ impl From<CoreError> for MentorsyncError {
             CoreError::Unauthorized(detail) => MentorsyncError::Unauthorized { detail },
             CoreError::Rejected { code, reason } => MentorsyncError::Rejected { code, reason },
             CoreError::Protocol(detail) => MentorsyncError::Protocol { detail },
+            CoreError::PendingCommands { count, owner } => {
+                MentorsyncError::PendingCommands { count, owner }
+            }
             CoreError::Storage(detail) => MentorsyncError::Storage { detail },
         }
     }
@@ -377,6 +389,50 @@ pub trait ProgressListener: Send + Sync {
     fn on_progress(&self, progress: SyncProgress);
 }
 
+/// A session's tokens, as the app's [`TokenStore`] keeps them.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SessionTokens {
+    /// Short-lived (15 minutes).
+    pub access_token: String,
+    /// Signs the device in for 60 days: keep it in the platform's secret store.
+    pub refresh_token: String,
+}
+
+/// Implemented by the app: where the session's tokens live — the Android Keystore or the
+/// iOS Keychain, not the app's files. Called on a background thread.
+#[uniffi::export(foreign)]
+pub trait TokenStore: Send + Sync {
+    /// The stored tokens, if any.
+    fn load(&self) -> Result<Option<SessionTokens>>;
+    /// Replaces them; `None` when signed out.
+    fn save(&self, tokens: Option<SessionTokens>) -> Result<()>;
+}
+
+/// The app's store, as the core sees it.
+struct AppTokens(Arc<dyn TokenStore>);
+
+impl mentorsync_core::TokenStore for AppTokens {
+    fn load(&self) -> mentorsync_core::Result<Option<mentorsync_core::Tokens>> {
+        let loaded = self
+            .0
+            .load()
+            .map_err(|e| CoreError::Storage(format!("the app's token store: {e}")))?;
+        Ok(loaded.map(|t| mentorsync_core::Tokens {
+            access: t.access_token,
+            refresh: t.refresh_token,
+        }))
+    }
+
+    fn save(&self, tokens: Option<&mentorsync_core::Tokens>) -> mentorsync_core::Result<()> {
+        self.0
+            .save(tokens.map(|t| SessionTokens {
+                access_token: t.access.clone(),
+                refresh_token: t.refresh.clone(),
+            }))
+            .map_err(|e| CoreError::Storage(format!("the app's token store: {e}")))
+    }
+}
+
 /// Keeps a listener registered; `cancel()` or dropping it unregisters.
 #[derive(uniffi::Object)]
 pub struct ObserverHandle {
@@ -402,22 +458,47 @@ pub struct MentorsyncClient {
 #[uniffi::export(async_runtime = "tokio")]
 impl MentorsyncClient {
     /// Opens (creating if needed) the device database at `db_path`, for the server at
-    /// `server_url` (e.g. `https://sync.example.org`).
+    /// `server_url` (e.g. `https://sync.example.org`), keeping the session's tokens in
+    /// `tokens` (the platform's secret store). A plain `http://` server off this machine is
+    /// refused unless `allow_insecure_http` (development only, e.g. an emulator reaching
+    /// its host).
     #[uniffi::constructor]
-    pub fn new(db_path: String, server_url: String) -> Result<Arc<Self>> {
+    pub fn new(
+        db_path: String,
+        server_url: String,
+        tokens: Arc<dyn TokenStore>,
+        allow_insecure_http: bool,
+    ) -> Result<Arc<Self>> {
+        let options = mentorsync_core::ClientOptions {
+            tokens: Some(Arc::new(AppTokens(tokens))),
+            allow_insecure_http,
+        };
         Ok(Arc::new(MentorsyncClient {
-            inner: mentorsync_core::Client::open(std::path::Path::new(&db_path), &server_url)?,
+            inner: mentorsync_core::Client::open_with(
+                std::path::Path::new(&db_path),
+                &server_url,
+                options,
+            )?,
         }))
     }
 
-    /// Signs in. Signing in as someone else clears this device's data first.
+    /// Signs in. Signing in as someone else clears this device's data first; while that
+    /// person's commands wait for the server it fails with `PendingCommands` (how many,
+    /// whose) instead, so nothing is lost without the person deciding.
     pub async fn login(&self, email: String, password: String) -> Result<Me> {
         Ok(self.inner.login(&email, &password).await?.into())
     }
 
-    /// Signs out (local data stays until another person signs in).
+    /// Signs out here and on the server, and clears this device's rows. Fails with
+    /// `PendingCommands` while commands wait: sync them, or `discard_pending()`.
     pub async fn logout(&self) -> Result<()> {
         Ok(self.inner.logout().await?)
+    }
+
+    /// Drops every queued command and returns how many the server had not confirmed.
+    /// Ask the person first.
+    pub fn discard_pending(&self) -> Result<u64> {
+        Ok(self.inner.discard_pending()?)
     }
 
     /// The signed-in person, if any.

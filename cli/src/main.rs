@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use mentorsync_core::protocol::MentorStatus;
-use mentorsync_core::{Client, RosterFilter, RosterSort};
+use mentorsync_core::{Client, ClientOptions, FileTokens, RosterFilter, RosterSort};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -34,6 +34,9 @@ struct Cli {
     /// Never contact the server: commands are only queued.
     #[arg(long, global = true)]
     offline: bool,
+    /// Allow a plain http:// server that is not on this machine (development only).
+    #[arg(long, env = "MENTORSYNC_ALLOW_INSECURE_HTTP", global = true)]
+    allow_insecure_http: bool,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
@@ -102,6 +105,11 @@ enum Cmd {
         /// The mentor's id.
         mentor: String,
     },
+    /// Sign out here and on the server, and clear this device's rows (refused while
+    /// commands wait for the server; sync them or `discard` them).
+    Logout,
+    /// Drop every queued command (says how many the server had not confirmed).
+    Discard,
     /// Commands waiting for the server.
     Pending,
     /// Commands the server refused, with its reasons.
@@ -187,7 +195,14 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let client = Client::open(&cli.db, &cli.server)
+    // Tokens live beside the database in a file only this user may read (mode 0600).
+    let mut tokens = cli.db.clone().into_os_string();
+    tokens.push(".tokens");
+    let options = ClientOptions {
+        tokens: Some(std::sync::Arc::new(FileTokens::new(tokens))),
+        allow_insecure_http: cli.allow_insecure_http,
+    };
+    let client = Client::open_with(&cli.db, &cli.server, options)
         .with_context(|| format!("opening {}", cli.db.display()))?;
     match cli.command {
         Cmd::Login { email, password } => {
@@ -272,6 +287,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let id = client.resume_mentor(&mentor)?;
             eprintln!("queued as mutation {id}");
             sync(&client, cli.offline).await?;
+        }
+        Cmd::Logout => {
+            client.logout().await?;
+            eprintln!("signed out; this device's rows are cleared");
+        }
+        Cmd::Discard => {
+            let n = client.discard_pending()?;
+            eprintln!("discarded {n} command(s) the server had not confirmed");
         }
         Cmd::Pending => {
             let p = client.pending_commands()?;

@@ -8,6 +8,7 @@ use crate::outbox::{self, PendingCommand, RejectedCommand};
 use crate::pull;
 use crate::query::{self, QueueStats, RosterFilter, RosterItem};
 use crate::store::{self, Store};
+use crate::tokens::{ClientOptions, TokenStore, Tokens};
 use mentorsync_protocol::command::*;
 use mentorsync_protocol::model::{Cockpit, Me, Session, WorkItem};
 use mentorsync_protocol::sync::{Mutation, PushRequest, SyncSet};
@@ -72,6 +73,7 @@ pub struct SyncStatus {
 
 struct Inner {
     store: Store,
+    tokens: Option<Arc<dyn TokenStore>>,
     api: Api,
     listeners: Arc<Listeners>,
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
@@ -95,9 +97,17 @@ const PUSH_BATCH: usize = 100;
 const PAGE: u32 = 500;
 
 impl Client {
-    /// Opens the device database at `db_path` for the server at `server_url`.
+    /// Opens the device database at `db_path` for the server at `server_url`, keeping the
+    /// tokens in the database (tools, tests; apps use [`Client::open_with`] and a
+    /// [`TokenStore`] backed by the platform's secret store).
     pub fn open(db_path: &Path, server_url: &str) -> Result<Client> {
-        Self::open_with_clock(db_path, server_url, Box::new(system_now))
+        Self::open_with(db_path, server_url, ClientOptions::default())
+    }
+
+    /// Opens the device database with `options`: where the tokens live, and whether a
+    /// plain `http://` server off this machine is allowed (it is refused otherwise).
+    pub fn open_with(db_path: &Path, server_url: &str, options: ClientOptions) -> Result<Client> {
+        Self::open_inner(db_path, server_url, options, Box::new(system_now))
     }
 
     /// Like [`Client::open`], with a clock (tests).
@@ -106,15 +116,35 @@ impl Client {
         server_url: &str,
         clock: Box<dyn Fn() -> i64 + Send + Sync>,
     ) -> Result<Client> {
+        Self::open_inner(db_path, server_url, ClientOptions::default(), clock)
+    }
+
+    fn open_inner(
+        db_path: &Path,
+        server_url: &str,
+        options: ClientOptions,
+        clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    ) -> Result<Client> {
+        crate::tokens::check_server_url(server_url, options.allow_insecure_http)?;
         let store = Store::open(db_path)?;
         if store.meta("client_id")?.is_none() {
             store.set_meta("client_id", Some(&uuid::Uuid::new_v4().to_string()))?;
         }
         store.set_meta("server_url", Some(server_url))?;
+        // Tokens an earlier version kept in the database move to the app's store.
+        if let Some(external) = &options.tokens
+            && let (Some(access), Some(refresh)) =
+                (store.meta("access_token")?, store.meta("refresh_token")?)
+        {
+            external.save(Some(&Tokens { access, refresh }))?;
+            store.set_meta("access_token", None)?;
+            store.set_meta("refresh_token", None)?;
+        }
         let api = Api::new(server_url).map_err(CoreError::Protocol)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 store,
+                tokens: options.tokens,
                 api,
                 listeners: Arc::new(Listeners::default()),
                 clock,
@@ -122,6 +152,35 @@ impl Client {
                 page_size: std::sync::atomic::AtomicU32::new(PAGE),
             }),
         })
+    }
+
+    fn load_tokens(&self) -> Result<Option<Tokens>> {
+        match &self.inner.tokens {
+            Some(t) => t.load(),
+            None => Ok(
+                match (
+                    self.inner.store.meta("access_token")?,
+                    self.inner.store.meta("refresh_token")?,
+                ) {
+                    (Some(access), Some(refresh)) => Some(Tokens { access, refresh }),
+                    _ => None,
+                },
+            ),
+        }
+    }
+
+    fn save_tokens(&self, tokens: Option<&Tokens>) -> Result<()> {
+        match &self.inner.tokens {
+            Some(t) => t.save(tokens),
+            None => {
+                self.inner
+                    .store
+                    .set_meta("access_token", tokens.map(|t| t.access.as_str()))?;
+                self.inner
+                    .store
+                    .set_meta("refresh_token", tokens.map(|t| t.refresh.as_str()))
+            }
+        }
     }
 
     fn now(&self) -> i64 {
@@ -159,7 +218,10 @@ impl Client {
             .ok_or_else(|| CoreError::Unauthorized("sign in first".into()))
     }
 
-    /// Signs in. Signing in as someone else clears this device's data first.
+    /// Signs in. Signing in as someone else clears this device's data first — but never
+    /// commands the server has not confirmed: while any wait, signing in as another person
+    /// is refused with [`CoreError::PendingCommands`] (how many, and whose) until they are
+    /// synced or explicitly discarded ([`Client::discard_pending`]).
     pub async fn login(&self, email: &str, password: &str) -> Result<Me> {
         let r = self
             .inner
@@ -167,30 +229,99 @@ impl Client {
             .login(email, password)
             .await
             .map_err(Self::failure)?;
+        let tokens = Tokens {
+            access: r.tokens.access_token,
+            refresh: r.tokens.refresh_token,
+        };
         if let Some(previous) = self.me()?
             && previous.id != r.user.id
         {
+            let count = self.unconfirmed()?;
+            if count > 0 {
+                // The session just opened is not kept: end it on the server too.
+                let _ = self.inner.api.logout(&tokens.access).await;
+                return Err(CoreError::PendingCommands {
+                    count,
+                    owner: previous.email,
+                });
+            }
             self.clear_data()?;
         }
-        let conn = self.inner.store.conn();
-        store::set_meta(&conn, "access_token", Some(&r.tokens.access_token))?;
-        store::set_meta(&conn, "refresh_token", Some(&r.tokens.refresh_token))?;
-        store::set_meta(&conn, "me", Some(&serde_json::to_string(&r.user)?))?;
-        drop(conn);
+        self.save_tokens(Some(&tokens))?;
+        self.inner
+            .store
+            .set_meta("me", Some(&serde_json::to_string(&r.user)?))?;
         self.inner.listeners.notify(&[Topic::SyncStatus]);
         Ok(r.user)
     }
 
-    /// Signs out here and on the server (if reachable); local data stays until another
-    /// user signs in.
+    /// Signs out here and on the server (if reachable), and clears what this device holds
+    /// of the person's data. Refused with [`CoreError::PendingCommands`] while commands
+    /// wait that the server has not confirmed: sync them first, or discard them.
     pub async fn logout(&self) -> Result<()> {
-        if let Some(access) = self.inner.store.meta("access_token")? {
-            let _ = self.inner.api.logout(&access).await;
+        if self.me()?.is_some() {
+            let count = self.unconfirmed()?;
+            if count > 0 {
+                let owner = self.me()?.map(|m| m.email).unwrap_or_default();
+                return Err(CoreError::PendingCommands { count, owner });
+            }
         }
-        self.inner.store.set_meta("access_token", None)?;
-        self.inner.store.set_meta("refresh_token", None)?;
-        self.inner.listeners.notify(&[Topic::SyncStatus]);
+        if let Some(tokens) = self.load_tokens()? {
+            let _ = self.inner.api.logout(&tokens.access).await;
+        }
+        self.save_tokens(None)?;
+        self.clear_data()?;
+        self.inner.listeners.notify(&[
+            Topic::SyncStatus,
+            Topic::Roster,
+            Topic::WorkQueue,
+            Topic::Dashboards,
+        ]);
         Ok(())
+    }
+
+    /// Commands queued here that the server has not confirmed (not sent yet, or sent and
+    /// not answered).
+    fn unconfirmed(&self) -> Result<u64> {
+        let n: i64 = self.inner.store.conn().query_row(
+            "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sent')",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Drops every queued command and says how many the server had not confirmed. What
+    /// the app shows goes back to the server's rows. A command already sent may still
+    /// have been applied by the server; the next sync shows it. The device takes a new
+    /// client id, so mutation ids start over without a gap.
+    pub fn discard_pending(&self) -> Result<u64> {
+        let count = self.unconfirmed()?;
+        let me = self.me()?;
+        let conn = self.inner.store.conn();
+        let touched: Vec<String> = {
+            let mut stmt = conn.prepare("SELECT touched FROM outbox")?;
+            stmt.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<_, _>>()?
+        };
+        conn.execute("DELETE FROM outbox", [])?;
+        let keys = touched.iter().flat_map(|t| outbox::parse_keys(t)).collect();
+        match &me {
+            Some(me) => outbox::rebase(&conn, me, self.now(), keys)?,
+            None => {
+                for (entity, id) in keys {
+                    crate::rows::reset_view(&conn, entity, &id)?;
+                }
+            }
+        }
+        store::set_meta(&conn, "client_id", Some(&uuid::Uuid::new_v4().to_string()))?;
+        store::set_meta(&conn, "next_mutation_id", None)?;
+        store::set_meta(&conn, "acked_mutation_id", None)?;
+        drop(conn);
+        self.inner
+            .listeners
+            .notify(&[Topic::SyncStatus, Topic::Roster, Topic::WorkQueue]);
+        Ok(count)
     }
 
     fn clear_data(&self) -> Result<()> {
@@ -219,31 +350,22 @@ impl Client {
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiFailure>>,
     {
-        let access = self
-            .inner
-            .store
-            .meta("access_token")?
+        let tokens = self
+            .load_tokens()?
             .ok_or_else(|| CoreError::Unauthorized("sign in first".into()))?;
-        match call(access).await {
+        match call(tokens.access).await {
             Err(ApiFailure::Unauthorized(_)) => {
-                let refresh = self
-                    .inner
-                    .store
-                    .meta("refresh_token")?
-                    .ok_or_else(|| CoreError::Unauthorized("sign in again".into()))?;
                 let client_id = self.client_id()?;
                 let pair = self
                     .inner
                     .api
-                    .refresh(&refresh, &client_id)
+                    .refresh(&tokens.refresh, &client_id)
                     .await
                     .map_err(Self::failure)?;
-                self.inner
-                    .store
-                    .set_meta("access_token", Some(&pair.access_token))?;
-                self.inner
-                    .store
-                    .set_meta("refresh_token", Some(&pair.refresh_token))?;
+                self.save_tokens(Some(&Tokens {
+                    access: pair.access_token.clone(),
+                    refresh: pair.refresh_token,
+                }))?;
                 call(pair.access_token).await.map_err(Self::failure)
             }
             other => other.map_err(Self::failure),
@@ -635,6 +757,7 @@ impl Client {
 
     /// The sync state.
     pub fn sync_status(&self) -> Result<SyncStatus> {
+        let signed_in = self.load_tokens()?.is_some();
         let conn = self.inner.store.conn();
         let pending: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
         let rejected: i64 = conn.query_row("SELECT COUNT(*) FROM rejections", [], |r| r.get(0))?;
@@ -655,7 +778,7 @@ impl Client {
             pending,
             rejected,
             sets,
-            signed_in: store::meta(&conn, "access_token")?.is_some(),
+            signed_in,
         })
     }
 

@@ -24,6 +24,18 @@ pub enum CoreError {
     /// protocol version.
     #[error("protocol: {0}")]
     Protocol(String),
+    /// Signing in as someone else, or signing out, would lose commands queued on this
+    /// device that the server has not confirmed: sync them first (as `owner`), or discard
+    /// them explicitly with `Client::discard_pending`.
+    #[error(
+        "this device holds {count} command(s) of {owner} the server has not confirmed; sync them first, or discard them"
+    )]
+    PendingCommands {
+        /// How many commands wait.
+        count: u64,
+        /// Whose they are (their email).
+        owner: String,
+    },
     /// The local database failed, or is newer than this app.
     #[error("storage: {0}")]
     Storage(String),

@@ -13,6 +13,7 @@ pub mod rows;
 pub mod store;
 #[cfg(test)]
 mod testing;
+pub mod tokens;
 
 pub use client::{Client, SetStatus, SyncProgress, SyncReport, SyncStatus};
 pub use error::{CoreError, Result};
@@ -20,3 +21,4 @@ pub use listeners::{Subscription, Topic};
 pub use mentorsync_protocol as protocol;
 pub use outbox::{PendingCommand, RejectedCommand};
 pub use query::{QueueStats, RosterFilter, RosterItem, RosterSort};
+pub use tokens::{ClientOptions, FileTokens, TokenStore, Tokens};

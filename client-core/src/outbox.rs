@@ -57,7 +57,7 @@ fn keys_json(keys: &[Key]) -> Result<String> {
     Ok(serde_json::to_string(&pairs)?)
 }
 
-fn parse_keys(text: &str) -> Vec<Key> {
+pub(crate) fn parse_keys(text: &str) -> Vec<Key> {
     serde_json::from_str::<Vec<(String, String)>>(text)
         .unwrap_or_default()
         .into_iter()

@@ -19,6 +19,8 @@ both_backends!(
     offline_notes_edits_merge,
     a_reassigned_mentee_moves_between_devices,
     dashboards_reach_the_devices_that_may_see_them,
+    switching_accounts_never_loses_queued_commands_silently,
+    tokens_live_in_the_apps_store_and_logout_clears_the_device,
 );
 
 async fn dashboards_reach_the_devices_that_may_see_them(h: &Harness) {
@@ -526,4 +528,115 @@ async fn refreshes_tokens_and_refuses_locally(h: &Harness) {
         c.sync(|_| {}).await,
         Err(CoreError::Unauthorized(_))
     ));
+}
+
+/// A coordinator queues a pause offline; someone else signs in on the same phone. The
+/// switch is refused, naming how many commands wait and whose; only an explicit discard
+/// (which says how many it dropped) lets the other person in. Signing out is refused the
+/// same way.
+async fn switching_accounts_never_loses_queued_commands_silently(h: &Harness) {
+    let c = h.client("coordinator@a.test").await;
+    c.sync(|_| {}).await.unwrap();
+    h.proxy.take_down();
+    c.pause_mentor(&h.a.mentor, "Parental leave", None).unwrap();
+    h.proxy.bring_up();
+    match c.login("admin@a.test", mentorsync_tests::PASSWORD).await {
+        Err(CoreError::PendingCommands { count, owner }) => {
+            assert_eq!((count, owner.as_str()), (1, "coordinator@a.test"));
+        }
+        other => panic!("the switch must be refused: {other:?}"),
+    }
+    assert_eq!(c.me().unwrap().unwrap().email, "coordinator@a.test");
+    assert_eq!(c.sync_status().unwrap().pending, 1, "nothing was lost");
+    assert!(matches!(
+        c.logout().await,
+        Err(CoreError::PendingCommands { count: 1, .. })
+    ));
+    assert_eq!(c.discard_pending().unwrap(), 1);
+    assert_eq!(
+        mentor_status(&c, &h.a.mentor),
+        (MentorStatus::Active, false),
+        "the view is the server's again"
+    );
+    let me = c
+        .login("admin@a.test", mentorsync_tests::PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(me.email, "admin@a.test");
+    assert!(c.roster(&RosterFilter::default()).unwrap().is_empty());
+    c.sync(|_| {}).await.unwrap();
+    assert_eq!(
+        mentor_status(&c, &h.a.mentor),
+        (MentorStatus::Active, false),
+        "the discarded pause never reached the server"
+    );
+}
+
+/// Tokens kept in a store the app provides (the Keychain, the Keystore): the device
+/// database never holds them, refreshing writes the new pair there, and signing out
+/// empties it and clears the person's rows from the device.
+async fn tokens_live_in_the_apps_store_and_logout_clears_the_device(h: &Harness) {
+    use mentorsync_core::{ClientOptions, TokenStore, Tokens};
+    #[derive(Default)]
+    struct Keychain(std::sync::Mutex<Option<Tokens>>);
+    impl TokenStore for Keychain {
+        fn load(&self) -> mentorsync_core::Result<Option<Tokens>> {
+            Ok(self.0.lock().unwrap().clone())
+        }
+        fn save(&self, tokens: Option<&Tokens>) -> mentorsync_core::Result<()> {
+            *self.0.lock().unwrap() = tokens.cloned();
+            Ok(())
+        }
+    }
+    let keychain = Arc::new(Keychain::default());
+    let path = h.dir.path().join("keychain-phone.db");
+    let options = ClientOptions {
+        tokens: Some(keychain.clone()),
+        allow_insecure_http: false,
+    };
+    let c = mentorsync_core::Client::open_with(&path, &h.proxy.url(), options).unwrap();
+    c.login("coordinator@a.test", mentorsync_tests::PASSWORD)
+        .await
+        .unwrap();
+    let first = keychain
+        .0
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("tokens in the app's store");
+    c.sync(|_| {}).await.unwrap();
+    assert!(!c.roster(&RosterFilter::default()).unwrap().is_empty());
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let in_db: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM meta WHERE key IN ('access_token', 'refresh_token')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(in_db, 0, "the device database holds no token");
+
+    // A dead access token is refreshed through the store.
+    *keychain.0.lock().unwrap() = Some(Tokens {
+        access: "expired".into(),
+        refresh: first.refresh.clone(),
+    });
+    c.sync(|_| {}).await.unwrap();
+    let refreshed = keychain.0.lock().unwrap().clone().unwrap();
+    assert_ne!(
+        refreshed.refresh, first.refresh,
+        "the new pair went to the store"
+    );
+
+    c.logout().await.unwrap();
+    assert!(keychain.0.lock().unwrap().is_none());
+    assert!(
+        c.roster(&RosterFilter::default()).unwrap().is_empty(),
+        "rows cleared"
+    );
+    assert!(!c.sync_status().unwrap().signed_in);
+    let rows: i64 = db
+        .query_row("SELECT COUNT(*) FROM server_rows", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
 }

@@ -69,6 +69,13 @@ class Progress : ProgressListener {
     override fun onProgress(progress: SyncProgress) { last = progress }
 }
 
+/** The app's secret store (the Keystore in an app; in memory here). */
+class Keychain : TokenStore {
+    @Volatile var tokens: SessionTokens? = null
+    override fun load(): SessionTokens? = tokens
+    override fun save(tokens: SessionTokens?) { this.tokens = tokens }
+}
+
 fun query(status: MentorStatus? = null, name: String? = null) =
     RosterQuery(status, null, name, false, 50u, 0u)
 
@@ -77,9 +84,11 @@ fun main() = runBlocking {
     val server = Server(dir)
     server.start()
     try {
-        val client = MentorsyncClient(File(dir, "phone.db").absolutePath, server.url)
+        val keychain = Keychain()
+        val client = MentorsyncClient(File(dir, "phone.db").absolutePath, server.url, keychain, false)
         val me = client.login("coordinator01@demo.mentorsync.dev", PASSWORD)
         check(me.role == "coordinator") { "signed in as ${me.role}" }
+        check(keychain.tokens != null) { "tokens went to the app's store" }
 
         val progress = Progress()
         val report = client.sync(progress)
@@ -128,7 +137,7 @@ fun main() = runBlocking {
 
         val other = active.first { it.mentorId != mentor.mentorId }
         client.pauseMentor(other.mentorId, "Exams", null)
-        val admin = MentorsyncClient(File(dir, "admin.db").absolutePath, server.url)
+        val admin = MentorsyncClient(File(dir, "admin.db").absolutePath, server.url, Keychain(), false)
         admin.login("admin@demo.mentorsync.dev", PASSWORD)
         admin.sync(null)
         admin.deactivateMentor(other.mentorId)
@@ -146,6 +155,21 @@ fun main() = runBlocking {
         client.sync(null)
         val status = client.syncStatus()
         check(status.online && status.signedIn && status.pending == 0L) { "$status" }
+
+        // Someone else signs in while a command waits: refused, saying how many and whose.
+        server.stop()
+        client.pauseMentor(mentor.mentorId, "Leave", null)
+        server.start()
+        try {
+            client.login("admin@demo.mentorsync.dev", PASSWORD)
+            throw AssertionError("an account switch dropped a queued command")
+        } catch (e: MentorsyncException.PendingCommands) {
+            check(e.count == 1uL && e.owner == "coordinator01@demo.mentorsync.dev") { "${e.count} ${e.owner}" }
+        }
+        check(client.discardPending() == 1uL) { "one discarded" }
+        check(client.login("admin@demo.mentorsync.dev", PASSWORD).role == "admin") { "switched" }
+        client.logout()
+        check(keychain.tokens == null && client.roster(query()).isEmpty()) { "signed out and cleared" }
         admin.close()
         client.close()
         println("kotlin: a coordinator's day passed")

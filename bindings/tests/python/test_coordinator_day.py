@@ -99,11 +99,26 @@ def query(**kw):
     return ms.RosterQuery(**base)
 
 
+class Keychain(ms.TokenStore):
+    """The app's secret store, as an app implements it (here: in memory)."""
+
+    def __init__(self):
+        self.tokens = None
+
+    def load(self):
+        return self.tokens
+
+    def save(self, tokens):
+        self.tokens = tokens
+
+
 def test_a_coordinators_day(server, tmp_path):
     async def day():
-        client = ms.MentorsyncClient(str(tmp_path / "phone.db"), server.url)
+        keychain = Keychain()
+        client = ms.MentorsyncClient(str(tmp_path / "phone.db"), server.url, keychain, False)
         me = await client.login(COORDINATOR, PASSWORD)
         assert me.role == "coordinator"
+        assert keychain.tokens is not None and keychain.tokens.refresh_token
 
         progress = Progress()
         report = await client.sync(progress)
@@ -158,7 +173,7 @@ def test_a_coordinators_day(server, tmp_path):
         # One the server refuses arrives as a rejected record with its reason.
         other = next(r for r in active if r.mentor_id != mentor.mentor_id)
         client.pause_mentor(other.mentor_id, "Exams", None)
-        admin = ms.MentorsyncClient(str(tmp_path / "admin.db"), server.url)
+        admin = ms.MentorsyncClient(str(tmp_path / "admin.db"), server.url, Keychain(), False)
         await admin.login(ADMIN, PASSWORD)
         await admin.sync(None)
         admin.deactivate_mentor(other.mentor_id)
@@ -181,5 +196,22 @@ def test_a_coordinators_day(server, tmp_path):
         status = client.sync_status()
         assert status.online and status.signed_in and status.pending == 0
         assert [s.set for s in status.sets] == ["roster", "queue", "rest"]
+
+        # Someone else signs in while a command waits: refused, saying how many and whose.
+        server.stop()
+        client.pause_mentor(mentor.mentor_id, "Leave", None)
+        server.start()
+        with pytest.raises(ms.MentorsyncError.PendingCommands) as waiting:
+            await client.login(ADMIN, PASSWORD)
+        assert (waiting.value.count, waiting.value.owner) == (1, COORDINATOR)
+        assert client.discard_pending() == 1
+        assert (await client.login(ADMIN, PASSWORD)).role == "admin"
+        await client.logout()
+        assert keychain.tokens is None and client.roster(query()) == []
+        assert not client.sync_status().signed_in
+
+        # A plain-http server off this machine is refused.
+        with pytest.raises(ms.MentorsyncError.Protocol):
+            ms.MentorsyncClient(str(tmp_path / "x.db"), "http://sync.example.org", Keychain(), False)
 
     asyncio.run(day())
