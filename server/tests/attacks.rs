@@ -16,7 +16,8 @@ both_backends!(
     logout_ends_open_streams_everywhere,
     side_doors_stay_shut,
     strangers_cannot_grow_tables,
-    a_crafted_cursor_names_nothing_outside_the_scope
+    a_crafted_cursor_names_nothing_outside_the_scope,
+    an_unfiltered_query_sees_only_its_chapter
 );
 
 /// A ~170-byte notes change that describes 300,000 operations (seconds of CPU and
@@ -500,4 +501,89 @@ async fn a_crafted_cursor_names_nothing_outside_the_scope(app: &TestApp) {
             "{stranger} named: {text}"
         );
     }
+}
+
+/// PostgreSQL row-level security, as the server runs (an ordinary role owning its
+/// schema): a deliberately unfiltered query in a transaction acting for chapter A sees
+/// only A's rows, cannot write a row into chapter B, and a connection that named no
+/// context sees nothing at all. (SQLite has one user, the server: nothing to test there.)
+async fn an_unfiltered_query_sees_only_its_chapter(app: &TestApp) {
+    use mentorsync_server::db::{Acting, Pool};
+    if app.backend == Backend::Sqlite {
+        eprintln!("row-level security is PostgreSQL's; nothing to check on SQLite");
+        return;
+    }
+    let (a, b) = (&app.a.id, &app.b.id);
+    let tables = [
+        "users",
+        "mentor_profiles",
+        "mentee_profiles",
+        "pauses",
+        "sessions",
+        "flags",
+        "work_items",
+        "audit_log",
+        "change_log",
+        "notifications",
+        "dashboards",
+        "cohorts",
+    ];
+    let mut tx = app.db.read_as(Acting::Chapter(a)).await.unwrap();
+    let users: Vec<String> = tx
+        .fetch_all(mentorsync_server::db::q("SELECT chapter_id FROM users"))
+        .await
+        .unwrap();
+    assert!(!users.is_empty());
+    assert!(users.iter().all(|c| c == a), "{users:?}");
+    for table in tables {
+        let foreign: i64 = tx
+            .fetch_one(
+                mentorsync_server::db::q(format!(
+                    "SELECT COUNT(*) FROM {table} WHERE chapter_id <> $1"
+                ))
+                .bind(a.as_str()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(foreign, 0, "{table}: rows of another chapter are visible");
+    }
+    tx.rollback().await.unwrap();
+
+    let mut system = app.db.read().await.unwrap();
+    let all: i64 = system
+        .fetch_one(mentorsync_server::db::q(
+            "SELECT COUNT(DISTINCT chapter_id) FROM users",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(all, 2, "the server's own work sees every chapter");
+    system.rollback().await.unwrap();
+
+    let insert = |chapter: &str| {
+        mentorsync_server::db::q(
+            "INSERT INTO cohorts (id, chapter_id, name, starts_at, ends_at, seats, updated_at) \
+             VALUES ($1, $2, 'smuggled', 0, 1, 1, 0)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(chapter.to_owned())
+    };
+    let mut tx = app.db.write_as(Acting::Chapter(a)).await.unwrap();
+    assert_eq!(
+        tx.execute(insert(a)).await.unwrap(),
+        1,
+        "its own chapter: fine"
+    );
+    let smuggled = tx.execute(insert(b)).await;
+    let err = smuggled.expect_err("a row of another chapter cannot be written");
+    assert!(err.to_string().contains("row-level security"), "{err}");
+    drop(tx);
+
+    let Pool::Postgres(pool) = app.db.pool() else {
+        unreachable!()
+    };
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "no context, no rows (fail closed)");
 }

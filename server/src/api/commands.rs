@@ -3,6 +3,7 @@
 
 use crate::api::extract::{Json, Path};
 use crate::auth::Caller;
+use crate::db::Acting;
 use crate::domain::{self, Applied};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -21,7 +22,10 @@ pub async fn run(
     command: Command,
     expected_version: Option<i64>,
 ) -> Result<Json<Applied>, ApiError> {
-    let mut tx = state.db.write().await?;
+    let mut tx = state
+        .db
+        .write_as(Acting::Chapter(&caller.actor.chapter_id))
+        .await?;
     let now = state.now();
     let applied = domain::execute(&mut tx, &caller.actor, now, &command, expected_version).await?;
     tx.commit().await?;

@@ -5,6 +5,7 @@ use crate::api::extract::{Json, Path, Query, page_size};
 use crate::api::reads::{RosterParams, roster_filter};
 use crate::auth::Caller;
 use crate::dashboard::{coordinator, store, stream};
+use crate::db::Acting;
 use crate::domain::coordinates;
 use crate::error::ApiError;
 use crate::read::roster::{decode_cursor, encode_cursor, roster};
@@ -65,7 +66,9 @@ async fn mentor_for(
             _ => Err(ApiError::bad_request("name the mentor with `mentor_id`")),
         };
     };
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     let in_chapter = tx
         .exists(
             crate::db::q("SELECT 1 FROM mentor_profiles WHERE user_id = $1 AND chapter_id = $2")
@@ -172,7 +175,9 @@ pub async fn coordinator_dashboard(
         None => coordinator::Whose::Chapter,
     };
     let now = s.now();
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     let mut figures = coordinator::compute(&mut tx, chapter, whose, now).await?;
     let key = filter
         .coordinator_id
@@ -212,7 +217,7 @@ fn director_scope(caller: &Caller) -> Result<Option<&str>, ApiError> {
 
 /// Computes cached figures for the viewer's cohorts that have none yet.
 async fn fill_cache(s: &AppState, chapter: &str, director: Option<&str>) -> Result<(), ApiError> {
-    let mut tx = s.db.read().await?;
+    let mut tx = s.db.read_as(Acting::Chapter(chapter)).await?;
     let missing = store::uncached_cohorts(&mut tx, chapter, director).await?;
     tx.rollback().await?;
     if !missing.is_empty() {
@@ -225,7 +230,9 @@ async fn summary(s: &AppState, caller: &Caller) -> Result<DirectorSummary, ApiEr
     let director = director_scope(caller)?;
     let chapter = caller.actor.chapter_id.as_str();
     fill_cache(s, chapter, director).await?;
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     let all = store::cached_cohorts(&mut tx, chapter, director, None, None, i64::MAX).await?;
     tx.rollback().await?;
     Ok(crate::dashboard::cohort::summarize(&all))
@@ -275,7 +282,9 @@ pub async fn director_cohorts(
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let chapter = caller.actor.chapter_id.as_str();
     fill_cache(&s, chapter, director).await?;
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     let mut cohorts = store::cached_cohorts(
         &mut tx,
         chapter,
@@ -312,7 +321,9 @@ pub async fn director_cohort(
     let chapter = caller.actor.chapter_id.as_str();
     let id = cohort_id.to_string();
     fill_cache(&s, chapter, director).await?;
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     let found = store::cached_cohorts(&mut tx, chapter, director, Some(&id), None, 1).await?;
     tx.rollback().await?;
     found
@@ -336,7 +347,9 @@ pub async fn director_refresh(
     let director = director_scope(&caller)?;
     let chapter = caller.actor.chapter_id.as_str();
     let now = s.now();
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     // Only cohorts whose figures are older than the floor are computed again: a refresh
     // button pressed in a loop (or by 500 directors at once) costs one computation per
     // cohort per floor, not one per press.

@@ -2,6 +2,7 @@
 
 use crate::api::extract::{Json, Path, Query, page_size};
 use crate::auth::Caller;
+use crate::db::Acting;
 use crate::domain::{Ctx, coordinates};
 use crate::error::ApiError;
 use crate::read::cockpit::cockpit;
@@ -43,7 +44,9 @@ pub async fn get_roster(
     Query(p): Query<RosterParams>,
 ) -> Result<Json<RosterPage>, ApiError> {
     let filter = roster_filter(&s, &caller, p)?;
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     let page = roster(&mut tx, &caller.actor.chapter_id, &filter)
         .await?
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -75,7 +78,9 @@ pub async fn get_work_queue(
         s.settings.page_size_default,
         s.settings.page_size_max,
     )?;
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     let owner = match (caller.role, p.mentor_id.map(|m| m.to_string())) {
         (Role::Mentor, None) => QueueOwner::Mentor(caller.user_id.clone()),
         (Role::Mentor, Some(m)) if m == caller.user_id => QueueOwner::Mentor(m),
@@ -114,7 +119,9 @@ pub async fn get_cockpit(
         ));
     }
     let now = s.now();
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     let mentee = {
         let mut ctx = Ctx::new(&mut tx, &caller.actor, now, None);
         let mentee: Mentee = ctx.load(Entity::Mentee, &id.to_string(), false).await?;
@@ -134,7 +141,9 @@ pub async fn get_mentor(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Mentor>, ApiError> {
     let now = s.now();
-    let mut tx = s.db.read().await?;
+    let mut tx =
+        s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
+            .await?;
     let mut ctx = Ctx::new(&mut tx, &caller.actor, now, None);
     let mentor: Mentor = ctx.load(Entity::Mentor, &id.to_string(), false).await?;
     crate::domain::require_mentor_or_manager(&mut ctx, &mentor.id).await?;

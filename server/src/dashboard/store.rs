@@ -6,6 +6,7 @@
 //! changed.
 
 use super::{cohort, coordinator, day_bounds, mentor};
+use crate::db::Acting;
 use crate::db::{ChangeRow, Db, DbRow, FromDb, Scope, Tx, q};
 use mentorsync_protocol::command::Entity;
 use mentorsync_protocol::dashboard::{CohortFigures, DashboardKind};
@@ -105,7 +106,7 @@ pub async fn refresh(
     only_cohorts: Option<&[String]>,
 ) -> Result<RefreshReport, sqlx::Error> {
     let mut rows: Vec<(DashboardKind, String, Value)> = Vec::new();
-    let mut tx = db.read().await?;
+    let mut tx = db.read_as(Acting::Chapter(chapter_id)).await?;
     match only_cohorts {
         Some(ids) => {
             // One cohort is read on its own; several in the chapter's grouped queries
@@ -136,7 +137,7 @@ pub async fn refresh(
     }
     tx.rollback().await?;
     let mut report = RefreshReport::default();
-    let mut tx = db.write().await?;
+    let mut tx = db.write_as(Acting::Chapter(chapter_id)).await?;
     for (kind, id, figures) in rows {
         report.computed += 1;
         if save(&mut tx, chapter_id, now, kind, &id, figures).await? {

@@ -3,6 +3,7 @@
 //! instance) and once a minute (time alone makes items overdue and moves "today").
 
 use super::{day_bounds, mentor};
+use crate::db::Acting;
 use crate::db::{Notice, Tx};
 use crate::state::AppState;
 use crate::sync::events::StreamSlot;
@@ -24,7 +25,7 @@ pub async fn current(
     mentor_id: &str,
     utc_offset_minutes: i64,
 ) -> Result<Option<MentorDashboard>, sqlx::Error> {
-    let mut tx = state.db.read().await?;
+    let mut tx = state.db.read_as(Acting::Chapter(chapter_id)).await?;
     let d = compute_in(
         &mut tx,
         state.now(),
@@ -51,7 +52,11 @@ async fn compute_in(
 
 /// The viewer's scope set and dashboard, in one snapshot.
 async fn refresh(f: &Follow) -> Result<(ScopeSet, Option<MentorDashboard>), sqlx::Error> {
-    let mut tx = f.state.db.read().await?;
+    let mut tx = f
+        .state
+        .db
+        .read_as(Acting::Chapter(&f.viewer.chapter_id))
+        .await?;
     let scopes = scope::current(&mut tx, &f.viewer).await?;
     let v = &f.viewer;
     let d = compute_in(&mut tx, f.state.now(), &v.chapter_id, &v.user_id, f.offset).await?;
@@ -78,7 +83,10 @@ pub async fn follow(
     slot: StreamSlot,
 ) -> Result<impl Stream<Item = Result<Event, Infallible>>, sqlx::Error> {
     let notices = state.db.subscribe();
-    let mut tx = state.db.read().await?;
+    let mut tx = state
+        .db
+        .read_as(Acting::Chapter(&viewer.chapter_id))
+        .await?;
     let scopes = scope::current(&mut tx, &viewer).await?;
     tx.rollback().await?;
     let mut tick = tokio::time::interval(PERIOD);

@@ -87,13 +87,19 @@ impl Db {
                     .max_connections(1)
                     .connect_with(co.clone())
                     .await?;
-                let create = format!(
-                    "CREATE SCHEMA IF NOT EXISTS \"{}\"",
-                    schema.replace('"', "")
-                );
-                sqlx::query(sqlx::AssertSqlSafe(create))
-                    .execute(&admin)
-                    .await?;
+                // Only when missing: an ordinary role given its schema by the operator may
+                // not create schemas in the database.
+                let exists = sqlx::query("SELECT 1 FROM pg_namespace WHERE nspname = $1")
+                    .bind(schema.as_str())
+                    .fetch_optional(&admin)
+                    .await?
+                    .is_some();
+                if !exists {
+                    let create = format!("CREATE SCHEMA \"{}\"", schema.replace('"', ""));
+                    sqlx::query(sqlx::AssertSqlSafe(create))
+                        .execute(&admin)
+                        .await?;
+                }
                 admin.close().await;
                 co = co.options([("search_path", schema.as_str())]);
             }
@@ -187,23 +193,42 @@ impl Db {
         }
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on a lock upgrade.
+    /// Starts a write transaction for the server's own work (sign-in lookups, jobs,
+    /// dispatch): it may touch every chapter. Requests use [`Db::write_as`].
     pub async fn write(&self) -> Result<Tx, sqlx::Error> {
+        self.write_as(Acting::System).await
+    }
+
+    /// Starts a write transaction acting for `who`. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), so a transaction never fails half-way on a lock upgrade.
+    /// On PostgreSQL row-level security then shows it only `who`'s chapter (migration 8).
+    pub async fn write_as(&self, who: Acting<'_>) -> Result<Tx, sqlx::Error> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => self.tx(TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
-            Pool::Postgres(p) => self.tx(TxInner::Postgres(p.begin().await?)),
+            Pool::Postgres(p) => self.tx(TxInner::Postgres(
+                p.begin_with(sqlx::AssertSqlSafe(who.begin("BEGIN")?))
+                    .await?,
+            )),
         })
     }
 
-    /// Starts a read-only transaction that sees one consistent snapshot for all its
-    /// queries (a screen assembled from several queries never mixes two states).
+    /// Starts a read-only transaction for the server's own work. Requests use
+    /// [`Db::read_as`].
     pub async fn read(&self) -> Result<Tx, sqlx::Error> {
+        self.read_as(Acting::System).await
+    }
+
+    /// Starts a read-only transaction acting for `who` that sees one consistent snapshot
+    /// for all its queries (a screen assembled from several queries never mixes two
+    /// states).
+    pub async fn read_as(&self, who: Acting<'_>) -> Result<Tx, sqlx::Error> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => self.tx(TxInner::Sqlite(p.begin().await?)),
             Pool::Postgres(p) => self.tx(TxInner::Postgres(
-                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?,
+                p.begin_with(sqlx::AssertSqlSafe(
+                    who.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?,
+                ))
+                .await?,
             )),
         })
     }
@@ -470,6 +495,38 @@ impl Tx {
             TxInner::Sqlite(t) => t.rollback().await,
             TxInner::Postgres(t) => t.rollback().await,
         }
+    }
+}
+
+/// Whose rows a transaction may touch (PostgreSQL row-level security, migration 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acting<'a> {
+    /// A request of someone in this chapter: only its rows are visible.
+    Chapter(&'a str),
+    /// The server's own work, across chapters, named explicitly.
+    System,
+}
+
+impl Acting<'_> {
+    /// `begin` followed by the statement that sets the context for the transaction, sent
+    /// together (one round trip). The chapter id is inlined, so only id characters pass.
+    fn begin(self, begin: &str) -> Result<String, sqlx::Error> {
+        let chapter = match self {
+            Acting::System => "*",
+            Acting::Chapter(id)
+                if !id.is_empty()
+                    && id.len() <= 64
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+            {
+                id
+            }
+            Acting::Chapter(_) => {
+                return Err(sqlx::Error::Protocol("not a chapter id".into()));
+            }
+        };
+        Ok(format!(
+            "{begin}; SELECT set_config('mentorsync.chapter', '{chapter}', true)"
+        ))
     }
 }
 

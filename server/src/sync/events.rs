@@ -5,6 +5,7 @@
 
 use super::scope::{self, ScopeSet, SqlBuf, Viewer};
 use crate::auth::tokens::Authenticated;
+use crate::db::Acting;
 use crate::db::Notice;
 use crate::state::AppState;
 use axum::response::sse::Event;
@@ -15,7 +16,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 /// The newest change-log position the viewer can see.
 pub async fn newest_visible(state: &AppState, v: &Viewer) -> Result<(i64, ScopeSet), sqlx::Error> {
-    let mut tx = state.db.read().await?;
+    let mut tx = state.db.read_as(Acting::Chapter(&v.chapter_id)).await?;
     let scopes = scope::current(&mut tx, v).await?;
     let mut buf = SqlBuf::default();
     let chapter = buf.arg(v.chapter_id.as_str());
@@ -30,7 +31,7 @@ pub async fn newest_visible(state: &AppState, v: &Viewer) -> Result<(i64, ScopeS
 
 /// The viewer's scope set now (what a poke needs refreshed; the position came with it).
 async fn current_scopes(state: &AppState, v: &Viewer) -> Result<ScopeSet, sqlx::Error> {
-    let mut tx = state.db.read().await?;
+    let mut tx = state.db.read_as(Acting::Chapter(&v.chapter_id)).await?;
     let scopes = scope::current(&mut tx, v).await?;
     tx.rollback().await?;
     Ok(scopes)

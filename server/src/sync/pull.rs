@@ -12,6 +12,7 @@ use super::SyncError;
 use super::client::{self, ClientState};
 use super::cursor::{Cursor, Snapshot};
 use super::scope::{self, ScopeSet, SqlBuf, Viewer};
+use crate::db::Acting;
 use crate::db::{Db, DbRow, FromDb, Tx, q};
 use crate::rows;
 use mentorsync_protocol::command::Entity;
@@ -55,13 +56,13 @@ pub async fn pull(
     }
     let limit = req.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX) as usize;
 
-    let mut tx = db.read().await?;
+    let mut tx = db.read_as(Acting::Chapter(&v.chapter_id)).await?;
     let state = match client::peek(&mut tx, &client_id, &v.user_id, now, req.ack).await? {
         Some(state) => state,
         None => {
             tx.rollback().await?;
             let state = client::register(db, &client_id, &v.user_id, now, req.ack).await?;
-            tx = db.read().await?;
+            tx = db.read_as(Acting::Chapter(&v.chapter_id)).await?;
             state
         }
     };

@@ -12,6 +12,7 @@
 use super::SyncError;
 use super::client;
 use super::scope::{self, Viewer};
+use crate::db::Acting;
 use crate::db::{Db, Failure, Savepoint, classify};
 use crate::domain::{self, Actor, DomainError};
 use crate::error::ApiError;
@@ -109,7 +110,7 @@ async fn apply_batch_once(
     items: &[(i64, serde_json::Value)],
     now: &(dyn Fn() -> i64 + Sync),
 ) -> Result<(i64, Vec<Verdict>), SyncError> {
-    let mut tx = db.write().await?;
+    let mut tx = db.write_as(Acting::Chapter(&actor.chapter_id)).await?;
     let last = client::lock_last_mutation(&mut tx, client_id).await?;
     let now = now();
     if let Some(&(first, _)) = items.first()

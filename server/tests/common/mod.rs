@@ -152,6 +152,42 @@ async fn drop_stale_schemas(url: &str) {
     db.close().await;
 }
 
+/// The role the PostgreSQL tests run the server as: an ordinary role, like a production
+/// deployment's, so that row-level security binds it (a superuser is never bound).
+pub const APP_ROLE: &str = "mentorsync_test_app";
+
+/// Creates (once) the ordinary role and `schema` owned by it, as the configured superuser,
+/// and returns the URL that connects as that role.
+async fn app_role_owning(url: &str, schema: &str) -> String {
+    let admin = Db::connect(&ConnectOptions {
+        max_connections: 1,
+        ..ConnectOptions::new(url)
+    })
+    .await
+    .expect("connect as the configured user");
+    let mut tx = admin.write().await.unwrap();
+    // Concurrent tests may both try to create the role; one wins, the other finds it.
+    let _ = tx
+        .execute(q(format!(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') \
+             THEN CREATE ROLE {APP_ROLE} LOGIN; END IF; END $$"
+        )))
+        .await;
+    let _ = tx.commit().await;
+    let mut tx = admin.write().await.unwrap();
+    tx.execute(q(format!(
+        "CREATE SCHEMA \"{schema}\" AUTHORIZATION {APP_ROLE}"
+    )))
+    .await
+    .expect("create the test schema");
+    tx.commit().await.unwrap();
+    admin.close().await;
+    let mut parsed = reqwest::Url::parse(url).expect("a postgres URL");
+    parsed.set_username(APP_ROLE).unwrap();
+    parsed.set_password(None).unwrap();
+    parsed.to_string()
+}
+
 impl TestApp {
     /// `None` only for PostgreSQL when it is not configured.
     /// Tokens live for years here because tests move the clock by days; the auth tests
@@ -187,10 +223,11 @@ impl TestApp {
                     .unwrap()
                     .as_secs();
                 let name = format!("mst_{secs}_{}", uuid::Uuid::new_v4().simple());
+                let app_url = app_role_owning(&url, &name).await;
                 let opts = ConnectOptions {
                     pg_schema: Some(name.clone()),
                     max_connections: 20,
-                    ..ConnectOptions::new(url.clone())
+                    ..ConnectOptions::new(app_url)
                 };
                 (opts, None, Some((url, name)))
             }
