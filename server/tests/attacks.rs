@@ -17,7 +17,8 @@ both_backends!(
     side_doors_stay_shut,
     strangers_cannot_grow_tables,
     a_crafted_cursor_names_nothing_outside_the_scope,
-    an_unfiltered_query_sees_only_its_chapter
+    an_unfiltered_query_sees_only_its_chapter,
+    a_notes_merge_made_ahead_never_loses_an_edit
 );
 
 /// A ~170-byte notes change that describes 300,000 operations (seconds of CPU and
@@ -586,4 +587,70 @@ async fn an_unfiltered_query_sees_only_its_chapter(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(n, 0, "no context, no rows (fail closed)");
+}
+
+/// Notes are merged before the write transaction, against the session as it was read. If
+/// another edit lands in between, the merge made ahead is stale: the command must merge
+/// again under its lock, so both edits survive.
+async fn a_notes_merge_made_ahead_never_loses_an_edit(app: &TestApp) {
+    use mentorsync_server::db::Acting;
+    use mentorsync_server::domain;
+    let a = &app.a;
+    let (status, session) = app
+        .post(
+            &a.mentor.token,
+            "/api/v1/mentor/sessions",
+            json!({"mentee_id": a.mentee.id, "scheduled_at": T0 + DAY, "duration_minutes": 30}),
+        )
+        .await;
+    assert_eq!(status, 201, "{session}");
+    let id = session["id"].as_str().unwrap().to_owned();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mentor_edit = b64.encode(Notes::new().edit(&[1; 16], "Goals: portfolio").unwrap());
+    let coordinator_edit = b64.encode(Notes::new().edit(&[2; 16], "Check-in Friday").unwrap());
+    let command = |changes: &str| {
+        mentorsync_protocol::Command::EditSessionNotes(
+            mentorsync_protocol::command::EditSessionNotes {
+                session_id: id.clone(),
+                changes: changes.to_owned(),
+            },
+        )
+    };
+
+    let ahead = domain::premerge(&app.db, &a.id, &command(&mentor_edit))
+        .await
+        .expect("merged ahead");
+    let (status, body) = app
+        .post(
+            &a.coordinator.token,
+            &format!("/api/v1/sessions/{id}/notes"),
+            json!({"changes": coordinator_edit}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let actor = domain::Actor::user(
+        a.id.clone(),
+        a.mentor.id.clone(),
+        mentorsync_protocol::Role::Mentor,
+    );
+    let mut tx = app.db.write_as(Acting::Chapter(&a.id)).await.unwrap();
+    domain::apply_premerged(
+        &mut tx,
+        &actor,
+        T0,
+        &command(&mentor_edit),
+        None,
+        Some(ahead),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let notes: String = app
+        .scalar("SELECT notes FROM sessions WHERE id = $1", &[id.as_str()])
+        .await;
+    assert!(
+        notes.contains("Goals: portfolio") && notes.contains("Check-in Friday"),
+        "both edits survive: {notes:?}"
+    );
 }

@@ -22,12 +22,21 @@ pub async fn run(
     command: Command,
     expected_version: Option<i64>,
 ) -> Result<Json<Applied>, ApiError> {
-    let mut tx = state
-        .db
-        .write_as(Acting::Chapter(&caller.actor.chapter_id))
-        .await?;
+    let chapter = caller.actor.chapter_id.as_str();
+    let premerged = domain::premerge(&state.db, chapter, &command).await;
+    let mut tx = state.db.write_as(Acting::Chapter(chapter)).await?;
     let now = state.now();
-    let applied = domain::execute(&mut tx, &caller.actor, now, &command, expected_version).await?;
+    let applied = domain::apply_premerged(
+        &mut tx,
+        &caller.actor,
+        now,
+        &command,
+        expected_version,
+        premerged,
+    )
+    .await?
+    .with_row(&mut tx, chapter, now)
+    .await?;
     tx.commit().await?;
     tracing::info!(command = command.name(), entity = %applied.entity, id = %applied.id, version = applied.version, "applied");
     Ok(Json(applied))

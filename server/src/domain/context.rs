@@ -173,6 +173,7 @@ pub struct Ctx<'a> {
     pub now: i64,
     expected_version: Option<i64>,
     changes: Vec<Changed>,
+    premerged: Option<super::notes::Premerged>,
 }
 
 impl<'a> Ctx<'a> {
@@ -184,7 +185,21 @@ impl<'a> Ctx<'a> {
             now,
             expected_version,
             changes: Vec::new(),
+            premerged: None,
         }
+    }
+
+    /// Carries a notes merge done before the transaction (see `domain::notes`).
+    pub fn with_premerged(mut self, premerged: Option<super::notes::Premerged>) -> Self {
+        self.premerged = premerged;
+        self
+    }
+
+    /// The merged notes of `session_id`, if they were merged ahead from `version`.
+    pub(super) fn premerged(&self, session_id: &str, version: i64) -> Option<(String, Vec<u8>)> {
+        self.premerged
+            .as_ref()
+            .and_then(|p| p.for_session(session_id, version))
     }
 
     /// The chapter every row must belong to.

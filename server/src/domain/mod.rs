@@ -13,6 +13,7 @@ mod context;
 mod error;
 mod flag;
 mod mentor;
+mod notes;
 mod pause;
 mod session;
 mod submission;
@@ -23,6 +24,7 @@ mod work_item;
 pub use access::{coordinates, mentors, require_mentee_access, require_mentor_or_manager};
 pub use context::{Actor, ActorKind, Applied, Changed, Ctx, Done};
 pub use error::DomainError;
+pub use notes::{Premerged, premerge};
 pub use system::{SystemCommand, execute_system};
 
 use crate::db::Tx;
@@ -38,7 +40,7 @@ pub async fn execute(
     command: &Command,
     expected_version: Option<i64>,
 ) -> Result<Applied, DomainError> {
-    apply(tx, actor, now, command, expected_version)
+    apply_premerged(tx, actor, now, command, expected_version, None)
         .await?
         .with_row(tx, &actor.chapter_id, now)
         .await
@@ -52,6 +54,19 @@ pub async fn apply(
     command: &Command,
     expected_version: Option<i64>,
 ) -> Result<Done, DomainError> {
+    apply_premerged(tx, actor, now, command, expected_version, None).await
+}
+
+/// [`apply`] with work done before the transaction ([`premerge`]): a notes edit merged
+/// without the write lock.
+pub async fn apply_premerged(
+    tx: &mut Tx,
+    actor: &Actor,
+    now: i64,
+    command: &Command,
+    expected_version: Option<i64>,
+    premerged: Option<Premerged>,
+) -> Result<Done, DomainError> {
     if let Some(role) = actor.role()
         && !command.allowed_roles().contains(&role)
     {
@@ -60,7 +75,7 @@ pub async fn apply(
             command.name().replace('_', " ")
         )));
     }
-    let mut ctx = Ctx::new(tx, actor, now, expected_version);
+    let mut ctx = Ctx::new(tx, actor, now, expected_version).with_premerged(premerged);
     use Command::*;
     let primary = match command {
         PauseMentor(a) => mentor::pause(&mut ctx, a).await?,

@@ -128,26 +128,21 @@ pub async fn finish(
 }
 
 /// Merges edits into a session's shared notes. No version check: notes merge (every
-/// edit survives); only statuses are decided by the server.
+/// edit survives); only statuses are decided by the server. The merge itself usually ran
+/// before the transaction (`notes::premerge`).
 pub async fn edit_notes(ctx: &mut Ctx<'_>, a: &EditSessionNotes) -> Result<Primary, DomainError> {
-    use base64::Engine;
-    let changes = base64::engine::general_purpose::STANDARD
-        .decode(a.changes.trim())
-        .map_err(|_| DomainError::Invalid("`changes` must be base64".into()))?;
-    if changes.len() > 64 * 1024 {
-        return Err(DomainError::Invalid(
-            "`changes` must be at most 64 KiB".into(),
-        ));
-    }
     let s: Session = ctx.load(Entity::Session, &a.session_id, true).await?;
     require_session_access(ctx, &s).await?;
-    let stored: Option<Vec<u8>> = ctx
-        .tx
-        .fetch_one(q("SELECT notes_doc FROM sessions WHERE id = $1").bind(s.id.as_str()))
-        .await?;
-    let mut notes = mentorsync_protocol::notes::Notes::load(stored.as_deref())?;
-    notes.apply(&changes)?;
-    let (text, doc) = (notes.text(), notes.save()?);
+    let (text, doc) = match ctx.premerged(&s.id, s.version) {
+        Some(merged) => merged,
+        None => {
+            let stored: Option<Vec<u8>> = ctx
+                .tx
+                .fetch_one(q("SELECT notes_doc FROM sessions WHERE id = $1").bind(s.id.as_str()))
+                .await?;
+            super::notes::merge(stored.as_deref(), &a.changes)?
+        }
+    };
     ctx.versioned_update(
         Entity::Session,
         &s.id,

@@ -60,12 +60,31 @@ pub async fn push(
             verdicts: Vec::new(),
         });
     }
-    let items = ids.into_iter().zip(req.mutations).collect();
+    let mut items = Vec::with_capacity(ids.len());
+    for (id, value) in ids.into_iter().zip(req.mutations) {
+        // Notes edits are merged now, before the batch's write transaction.
+        let premerged = match Mutation::deserialize(&value) {
+            Ok(m) => domain::premerge(db, &actor.chapter_id, &m.command).await,
+            Err(_) => None,
+        };
+        items.push(Item {
+            id,
+            value,
+            premerged,
+        });
+    }
     let (last_mutation_id, verdicts) = apply_batch(db, actor, &client_id, items, &now).await?;
     Ok(PushResponse {
         last_mutation_id,
         verdicts,
     })
+}
+
+/// One pushed mutation: its id, its JSON, and its notes merge if it edits notes.
+struct Item {
+    id: i64,
+    value: serde_json::Value,
+    premerged: Option<domain::Premerged>,
 }
 
 /// Two pushes that change the same rows in opposite orders can deadlock on PostgreSQL,
@@ -75,7 +94,7 @@ async fn apply_batch(
     db: &Db,
     actor: &Actor,
     client_id: &str,
-    items: Vec<(i64, serde_json::Value)>,
+    items: Vec<Item>,
     now: &(dyn Fn() -> i64 + Sync),
 ) -> Result<(i64, Vec<Verdict>), SyncError> {
     const ATTEMPTS: u64 = 4;
@@ -107,13 +126,13 @@ async fn apply_batch_once(
     db: &Db,
     actor: &Actor,
     client_id: &str,
-    items: &[(i64, serde_json::Value)],
+    items: &[Item],
     now: &(dyn Fn() -> i64 + Sync),
 ) -> Result<(i64, Vec<Verdict>), SyncError> {
     let mut tx = db.write_as(Acting::Chapter(&actor.chapter_id)).await?;
     let last = client::lock_last_mutation(&mut tx, client_id).await?;
     let now = now();
-    if let Some(&(first, _)) = items.first()
+    if let Some(first) = items.first().map(|i| i.id)
         && first > last + 1
     {
         return Err(SyncError::Gap { expected: last + 1 });
@@ -121,7 +140,8 @@ async fn apply_batch_once(
     let mut out = Vec::with_capacity(items.len());
     let mut fresh = Vec::new();
     let mut point = None;
-    for &(id, ref value) in items {
+    for item in items {
+        let id = item.id;
         if id <= last {
             let recorded = client::recorded(&mut tx, client_id, id).await?;
             out.push(recorded.ok_or_else(|| {
@@ -133,7 +153,7 @@ async fn apply_batch_once(
             Some(previous) => tx.next_savepoint(previous).await?,
             None => tx.savepoint().await?,
         };
-        let (name, verdict) = apply(&mut tx, &mark, actor, client_id, id, value, now).await?;
+        let (name, verdict) = apply(&mut tx, &mark, actor, client_id, item, now).await?;
         point = Some(mark);
         fresh.push((name, verdict.clone()));
         out.push(verdict);
@@ -156,22 +176,23 @@ async fn apply(
     point: &Savepoint,
     actor: &Actor,
     client_id: &str,
-    id: i64,
-    value: &serde_json::Value,
+    item: &Item,
     now: i64,
 ) -> Result<(String, Verdict), SyncError> {
-    let parsed = Mutation::deserialize(value);
+    let id = item.id;
+    let parsed = Mutation::deserialize(&item.value);
     let (name, refusal) = match parsed {
         Err(e) => (
             "unknown".to_owned(),
             Refusal::new("bad_command", format!("not a valid command: {e}"), None),
         ),
-        Ok(m) => match domain::apply(
+        Ok(m) => match domain::apply_premerged(
             tx,
             &actor.via(client_id, id),
             now,
             &m.command,
             m.expected_version,
+            item.premerged.clone(),
         )
         .await
         {
