@@ -1,7 +1,8 @@
-//! `mentorsync-bench`: starts a server, seeds the demo chapter, runs the workloads W1–W8
+//! `mentorsync-bench`: starts a server, seeds the demo chapter, runs the workloads W1–W9
 //! of docs/performance.md on loopback and prints each figure with its target, PASS or
 //! MISS, and the ratio to the limit measured in the same run. Every loop is bounded.
 
+mod attack;
 mod client;
 mod load;
 mod proxy;
@@ -24,7 +25,7 @@ struct Cli {
     /// Also run on PostgreSQL (a fresh schema in this database).
     #[arg(long, env = "MENTORSYNC_BENCH_PG_URL")]
     pg_url: Option<String>,
-    /// Workloads to run (W1,…,W8); all by default.
+    /// Workloads to run (W1,…,W9); all by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Also write the results as JSON to this file.
@@ -137,6 +138,10 @@ async fn main() -> anyhow::Result<()> {
         if wants("W5") {
             eprintln!("W5: 5,000 event streams");
             lines.extend(load::w5(&srv, &db).await?);
+        }
+        if wants("W9") {
+            eprintln!("W9: serving everyone else under attack");
+            lines.extend(attack::w9(&srv, &db).await?);
         }
         drop(srv);
         db.close().await;

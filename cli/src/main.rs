@@ -176,10 +176,10 @@ async fn sync(client: &Client, offline: bool) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Err(e) => {
-            eprintln!("not synced ({e}); queued commands stay queued");
-            Ok(())
-        }
+        // A failed sync is a failure: scripts and people see it in the exit status.
+        Err(e) => Err(anyhow::anyhow!(
+            "not synced: {e}; queued commands stay queued"
+        )),
     }
 }
 

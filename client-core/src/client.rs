@@ -356,12 +356,18 @@ impl Client {
         match call(tokens.access).await {
             Err(ApiFailure::Unauthorized(_)) => {
                 let client_id = self.client_id()?;
-                let pair = self
-                    .inner
-                    .api
-                    .refresh(&tokens.refresh, &client_id)
-                    .await
-                    .map_err(Self::failure)?;
+                let pair = match self.inner.api.refresh(&tokens.refresh, &client_id).await {
+                    Ok(pair) => pair,
+                    Err(f @ ApiFailure::Unauthorized(_)) => {
+                        // The server ended the session (signed out elsewhere, revoked,
+                        // expired): the tokens are dead, so the device is signed out. Its
+                        // rows and queued commands stay for the next sign-in.
+                        self.save_tokens(None)?;
+                        self.inner.listeners.notify(&[Topic::SyncStatus]);
+                        return Err(Self::failure(f));
+                    }
+                    Err(f) => return Err(Self::failure(f)),
+                };
                 self.save_tokens(Some(&Tokens {
                     access: pair.access_token.clone(),
                     refresh: pair.refresh_token,

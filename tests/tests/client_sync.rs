@@ -628,6 +628,39 @@ async fn tokens_live_in_the_apps_store_and_logout_clears_the_device(h: &Harness)
         "the new pair went to the store"
     );
 
+    // The session ended on the server (signed out elsewhere): the device says so.
+    let other = mentorsync_core::Client::open_with(
+        &h.dir.path().join("keychain-other.db"),
+        &h.proxy.url(),
+        mentorsync_core::ClientOptions {
+            tokens: Some(Arc::new(Keychain(std::sync::Mutex::new(Some(
+                refreshed.clone(),
+            ))))),
+            allow_insecure_http: false,
+        },
+    )
+    .unwrap();
+    other.logout().await.unwrap();
+    *keychain.0.lock().unwrap() = Some(Tokens {
+        access: "expired".into(),
+        refresh: refreshed.refresh.clone(),
+    });
+    assert!(matches!(
+        c.sync(|_| {}).await,
+        Err(CoreError::Unauthorized(_))
+    ));
+    assert!(
+        !c.sync_status().unwrap().signed_in,
+        "a revoked session reads as signed out"
+    );
+    assert!(
+        !c.roster(&RosterFilter::default()).unwrap().is_empty(),
+        "rows stay for the next sign-in"
+    );
+    c.login("coordinator@a.test", mentorsync_tests::PASSWORD)
+        .await
+        .unwrap();
+
     c.logout().await.unwrap();
     assert!(keychain.0.lock().unwrap().is_none());
     assert!(
