@@ -504,16 +504,19 @@ async fn a_crafted_cursor_names_nothing_outside_the_scope(app: &TestApp) {
     }
 }
 
-/// PostgreSQL row-level security, as the server runs (an ordinary role owning its
-/// schema): a deliberately unfiltered query in a transaction acting for chapter A sees
-/// only A's rows, cannot write a row into chapter B, and a connection that named no
-/// context sees nothing at all. (SQLite has one user, the server: nothing to test there.)
+/// PostgreSQL row-level security, for a role that reads and writes the tables without
+/// owning them (how an operator opts in): a deliberately unfiltered query in a
+/// transaction acting for chapter A sees only A's rows, cannot write a row into chapter
+/// B, and a transaction that named no context sees nothing at all. (SQLite has one user,
+/// the server: nothing to test there.)
 async fn an_unfiltered_query_sees_only_its_chapter(app: &TestApp) {
-    use mentorsync_server::db::{Acting, Pool};
+    use mentorsync_server::db::{Acting, Pool, q};
     if app.backend == Backend::Sqlite {
         eprintln!("row-level security is PostgreSQL's; nothing to check on SQLite");
         return;
     }
+    let bound = app.bound_role().await.expect("a bound role");
+    let become_bound = || q(format!("SET LOCAL ROLE {bound}"));
     let (a, b) = (&app.a.id, &app.b.id);
     let tables = [
         "users",
@@ -530,8 +533,9 @@ async fn an_unfiltered_query_sees_only_its_chapter(app: &TestApp) {
         "cohorts",
     ];
     let mut tx = app.db.read_as(Acting::Chapter(a)).await.unwrap();
+    tx.execute(become_bound()).await.unwrap();
     let users: Vec<String> = tx
-        .fetch_all(mentorsync_server::db::q("SELECT chapter_id FROM users"))
+        .fetch_all(q("SELECT chapter_id FROM users"))
         .await
         .unwrap();
     assert!(!users.is_empty());
@@ -539,7 +543,7 @@ async fn an_unfiltered_query_sees_only_its_chapter(app: &TestApp) {
     for table in tables {
         let foreign: i64 = tx
             .fetch_one(
-                mentorsync_server::db::q(format!(
+                q(format!(
                     "SELECT COUNT(*) FROM {table} WHERE chapter_id <> $1"
                 ))
                 .bind(a.as_str()),
@@ -551,39 +555,49 @@ async fn an_unfiltered_query_sees_only_its_chapter(app: &TestApp) {
     tx.rollback().await.unwrap();
 
     let mut system = app.db.read().await.unwrap();
+    system.execute(become_bound()).await.unwrap();
     let all: i64 = system
-        .fetch_one(mentorsync_server::db::q(
-            "SELECT COUNT(DISTINCT chapter_id) FROM users",
-        ))
+        .fetch_one(q("SELECT COUNT(DISTINCT chapter_id) FROM users"))
         .await
         .unwrap();
-    assert_eq!(all, 2, "the server's own work sees every chapter");
+    assert_eq!(
+        all, 2,
+        "the server's own work, named as such, sees every chapter"
+    );
     system.rollback().await.unwrap();
 
     let insert = |chapter: &str| {
-        mentorsync_server::db::q(
+        q(
             "INSERT INTO cohorts (id, chapter_id, name, starts_at, ends_at, seats, updated_at) \
-             VALUES ($1, $2, 'smuggled', 0, 1, 1, 0)",
+           VALUES ($1, $2, 'smuggled', 0, 1, 1, 0)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(chapter.to_owned())
     };
     let mut tx = app.db.write_as(Acting::Chapter(a)).await.unwrap();
+    tx.execute(become_bound()).await.unwrap();
     assert_eq!(
         tx.execute(insert(a)).await.unwrap(),
         1,
         "its own chapter: fine"
     );
-    let smuggled = tx.execute(insert(b)).await;
-    let err = smuggled.expect_err("a row of another chapter cannot be written");
+    let err = tx
+        .execute(insert(b))
+        .await
+        .expect_err("a row of another chapter cannot be written");
     assert!(err.to_string().contains("row-level security"), "{err}");
     drop(tx);
 
     let Pool::Postgres(pool) = app.db.pool() else {
         unreachable!()
     };
+    let mut raw = pool.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE {bound}")))
+        .execute(&mut *raw)
+        .await
+        .unwrap();
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-        .fetch_one(pool)
+        .fetch_one(&mut *raw)
         .await
         .unwrap();
     assert_eq!(n, 0, "no context, no rows (fail closed)");

@@ -328,6 +328,41 @@ impl TestApp {
         }
     }
 
+    /// PostgreSQL: a role that may read and write this test's tables without owning them,
+    /// which row-level security binds (the server's role owns them and is not bound).
+    /// Transactions take it with `SET LOCAL ROLE`.
+    pub async fn bound_role(&self) -> Option<&'static str> {
+        const BOUND: &str = "mentorsync_test_bound";
+        let (url, schema) = self.schema.as_ref()?;
+        let admin = Db::connect(&ConnectOptions {
+            max_connections: 1,
+            ..ConnectOptions::new(url.clone())
+        })
+        .await
+        .ok()?;
+        let mut tx = admin.write().await.ok()?;
+        let _ = tx
+            .execute(q(format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{BOUND}') \
+                 THEN CREATE ROLE {BOUND} NOLOGIN; END IF; END $$"
+            )))
+            .await;
+        let _ = tx.commit().await;
+        let mut tx = admin.write().await.ok()?;
+        for grant in [
+            format!("GRANT USAGE ON SCHEMA \"{schema}\" TO {BOUND}"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"{schema}\" TO {BOUND}"
+            ),
+            format!("GRANT {BOUND} TO {APP_ROLE}"),
+        ] {
+            tx.execute(q(grant)).await.ok()?;
+        }
+        tx.commit().await.ok()?;
+        admin.close().await;
+        Some(BOUND)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
