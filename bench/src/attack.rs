@@ -167,7 +167,7 @@ pub async fn w9(server: &Server, db: &Db) -> anyhow::Result<Vec<Line>> {
             f64::INFINITY
         });
         n += 1;
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             let (path, body) = if paused {
                 ("resume", json!({}))
             } else {
