@@ -12,19 +12,7 @@ if ! command -v schemathesis >/dev/null 2>&1; then
   exit 0
 fi
 
-cargo build -q -p mentorsync-server --locked
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-base="http://127.0.0.1:$port"
-DATABASE_URL="sqlite://$dir/schemathesis.db" target/debug/mentorsync-server serve \
-  --seed-demo --mentors 20 --mentees-per-mentor 3 --coordinators 2 --cohorts 2 \
-  --bind "127.0.0.1:$port" --scheduler-tick-seconds 0 >"$dir/server.log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+source scripts/lib/demo_server.sh
 token="$(curl -fsS -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"admin@demo.mentorsync.dev","password":"mentorsync-demo"}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"

@@ -23,5 +23,8 @@ cargo test --workspace --locked
 echo "== schemathesis against the served OpenAPI document"
 ./scripts/schemathesis.sh
 
+echo "== a client generated from docs/openapi.json runs a coordinator's flow"
+./scripts/generated_client.sh
+
 echo "== bindings (generated Kotlin, Swift, Python; tests from Python and Kotlin)"
 ./scripts/bindings.sh test

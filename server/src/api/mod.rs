@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, the layers every request passes through, and the OpenAPI
 //! document.
 
+pub mod audit;
 pub mod auth;
 pub mod commands;
 pub mod dashboards;
@@ -53,6 +54,11 @@ fn request_routes() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/mentors/{id}", get(reads::get_mentor))
+        .route(
+            "/api/v1/mentors/{id}/history",
+            get(audit::get_mentor_history),
+        )
+        .route("/api/v1/audit", get(audit::get_audit))
         .route("/api/v1/mentors/{id}/pause", post(commands::pause_mentor))
         .route(
             "/api/v1/mentors/{id}/pause-requests",

@@ -2,7 +2,7 @@
 //! `docs/openapi.json`; a test fails when the two drift, and
 //! `mentorsync-server openapi > docs/openapi.json` refreshes it.
 
-use super::{auth, commands, dashboards, health, reads, sync};
+use super::{audit, auth, commands, dashboards, health, reads, sync};
 use crate::domain::{Applied, Changed};
 use axum::Json;
 use mentorsync_protocol::model::*;
@@ -89,6 +89,7 @@ impl Modify for EdgeErrors {
         health::healthz, health::readyz,
         auth::login, auth::refresh, auth::logout, auth::me,
         reads::get_mentor, reads::get_roster, reads::get_work_queue, reads::get_cockpit,
+        audit::get_mentor_history, audit::get_audit,
         commands::pause_mentor, commands::request_pause, commands::mentor_transition, commands::pause_decision,
         commands::assign_mentee, commands::end_assignment,
         commands::schedule_session, commands::session_outcome, commands::edit_session_notes,
@@ -108,7 +109,9 @@ impl Modify for EdgeErrors {
         dashboard::Dashboard, dashboard::DashboardKind, proto_sync::SyncSet,
         crate::api::commands::MentorTransition, crate::api::commands::PauseDecision,
         crate::api::commands::SessionOutcome, crate::api::commands::WorkItemStep,
-        crate::api::commands::FlagStep,
+        crate::api::commands::FlagStep, mentorsync_protocol::audit::AuditEntry,
+        mentorsync_protocol::audit::AuditDevice, mentorsync_protocol::audit::AuditPage,
+        mentorsync_protocol::audit::ActorRole, command::Entity,
     ))
 )]
 pub struct ApiDoc;

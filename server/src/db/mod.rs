@@ -13,6 +13,7 @@ mod row;
 
 pub use args::{Arg, Q, q, values_list};
 pub use notify::{ChangeRow, Notice, Scope};
+pub(crate) use row::decode_error;
 pub use row::{DbRow, DbValue, FromDb};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

@@ -40,7 +40,7 @@ impl From<PgRow> for DbRow {
     }
 }
 
-fn decode_error(column: &str, e: impl std::fmt::Display) -> sqlx::Error {
+pub(crate) fn decode_error(column: &str, e: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::Decode(format!("column `{column}`: {e}").into())
 }
 

@@ -21,7 +21,9 @@ mod system;
 mod validate;
 mod work_item;
 
-pub use access::{coordinates, mentors, require_mentee_access, require_mentor_or_manager};
+pub use access::{
+    coordinates, mentors, require_manages_mentor, require_mentee_access, require_mentor_or_manager,
+};
 pub use context::{Actor, ActorKind, Applied, Changed, Ctx, Done};
 pub use error::DomainError;
 pub use notes::{Premerged, premerge};

@@ -2,6 +2,7 @@
 //! mentee cockpit. Each is a few queries in one read transaction, filtered by chapter and
 //! by the caller's relationships in SQL.
 
+pub mod audit;
 pub mod cockpit;
 pub mod roster;
 pub mod workqueue;
