@@ -188,8 +188,10 @@ pub struct Mutation {
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     /// The device's id (UUID), registered to the caller on first use.
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
     pub client_id: String,
     /// At most 100, contiguous mutation ids.
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub mutations: Vec<serde_json::Value>,
 }
 

@@ -34,6 +34,7 @@ pub struct RefreshRequest {
     /// spent the token with; without one, presenting a spent token again signs the family
     /// out.
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub client_id: Option<String>,
 }
 

@@ -66,7 +66,8 @@ pub struct VersionBody {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PauseBody {
-    /// Why (shown to coordinators).
+    /// Why (shown to coordinators); up to 500 characters, not only spaces.
+    #[schema(pattern = r"\S", max_length = 500)]
     pub reason: String,
     /// Epoch ms; absent or past means now.
     #[serde(default)]
@@ -76,6 +77,7 @@ pub struct PauseBody {
     pub ends_at: Option<i64>,
     /// Id for the new pause (UUID); generated when absent.
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub pause_id: Option<String>,
     /// The mentor's version you saw.
     #[serde(default)]
@@ -202,6 +204,7 @@ pub struct AssignBody {
     pub mentee_id: Uuid,
     /// Id for the new assignment; generated when absent.
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub assignment_id: Option<String>,
     /// The mentor's version you saw.
     #[serde(default)]
@@ -265,13 +268,14 @@ pub struct ScheduleBody {
     pub meeting_link: Option<String>,
     /// Id for the new session; generated when absent.
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub session_id: Option<String>,
 }
 
 /// Schedules a session with a mentee (their mentor, the mentor's coordinator, admin).
 #[utoipa::path(post, path = "/api/v1/mentor/sessions", tag = "sessions", security(("bearer" = [])), request_body = ScheduleBody,
     responses((status = 201, body = Applied), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn schedule_session(
     State(s): State<AppState>,
     caller: Caller,
@@ -334,12 +338,14 @@ pub struct SubmitBody {
     pub content: String,
     /// Id for the new submission; generated when absent.
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub submission_id: Option<String>,
 }
 
 /// A mentee submits a mission; a high-priority review item lands in their mentor's queue.
 #[utoipa::path(post, path = "/api/v1/missions", tag = "missions", security(("bearer" = [])), request_body = SubmitBody,
-    responses((status = 201, body = Applied), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = Applied), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn submit_mission(
     State(s): State<AppState>,
     caller: Caller,
@@ -470,16 +476,19 @@ pub struct FlagBody {
     pub mentee_id: Uuid,
     /// How serious.
     pub severity: FlagSeverity,
-    /// What was observed.
+    /// What was observed; up to 1,000 characters, not only spaces.
+    #[schema(pattern = r"\S", max_length = 1000)]
     pub reason: String,
     /// Id for the new flag; generated when absent.
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub flag_id: Option<String>,
 }
 
 /// Raises a risk flag on a mentee (their mentor, the mentor's coordinator, admin).
 #[utoipa::path(post, path = "/api/v1/mentor/flags", tag = "flags", security(("bearer" = [])), request_body = FlagBody,
-    responses((status = 201, body = Applied), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = Applied), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn raise_flag(
     State(s): State<AppState>,
     caller: Caller,

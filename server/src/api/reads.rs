@@ -32,6 +32,7 @@ pub struct RosterParams {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -61,6 +62,7 @@ pub struct QueueParams {
     /// Coordinators and admins: one mentor's queue.
     pub mentor_id: Option<Uuid>,
     /// How many items, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

@@ -55,10 +55,11 @@ fn viewer(c: &Caller) -> Viewer {
 #[serde(deny_unknown_fields)]
 pub struct PullParams {
     /// This device's id (UUID).
+    #[param(format = Uuid)]
     pub client_id: String,
     /// The cursor from the previous page or round; absent on first sync.
     pub cursor: Option<String>,
-    /// Page size (default 500, capped at 1000).
+    /// Page size (default 500; 0 counts as 1, more than 1000 as 1000).
     pub limit: Option<u32>,
     /// Verdicts up to this mutation id have been applied; they are not sent again.
     pub ack: Option<i64>,
