@@ -191,6 +191,65 @@ async fn expired_certification_pauses_the_mentor(app: &TestApp) {
         )
         .await;
     assert_eq!(pauses, 2);
+
+    // Resuming before the certification is renewed would only be undone by the next run:
+    // it is refused with the rule's own code, over REST and over push, and changes nothing.
+    let m = &a.mentor.id;
+    let r = app
+        .post(
+            &a.coordinator.token,
+            &format!("/api/v1/mentors/{m}/resume"),
+            json!({}),
+        )
+        .await;
+    assert_error(&r, 422, "certification_invalid");
+    let active: String = app
+        .scalar(
+            "SELECT id FROM pauses WHERE mentor_id = $1 AND status = 'active'",
+            &[m],
+        )
+        .await;
+    let r = app
+        .post(
+            &a.coordinator.token,
+            &format!("/api/v1/pauses/{active}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_error(&r, 422, "certification_invalid");
+    let (_, pushed) = app
+        .push(
+            &a.coordinator.token,
+            &uuid::Uuid::new_v4().to_string(),
+            json!([{"mutation_id": 1, "name": "resume_mentor", "args": {"mentor_id": m}}]),
+        )
+        .await;
+    assert_eq!(pushed["verdicts"][0]["status"], "rejected", "{pushed}");
+    assert_eq!(
+        pushed["verdicts"][0]["code"], "certification_invalid",
+        "{pushed}"
+    );
+    assert_eq!(status(app, "mentor", m).await, "paused");
+    assert_eq!(status(app, "pause", &active).await, "active");
+
+    // Renewed, the same resume applies.
+    app.exec(
+        mentorsync_server::db::q(
+            "UPDATE mentor_profiles SET certification_expires_at = $1 WHERE user_id = $2",
+        )
+        .bind(T0 + 400 * DAY)
+        .bind(m.as_str()),
+    )
+    .await;
+    let r = app
+        .post(
+            &a.coordinator.token,
+            &format!("/api/v1/mentors/{m}/resume"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.0, 200, "{}", r.1);
+    assert_eq!(status(app, "mentor", m).await, "active");
 }
 
 async fn overdue_items_are_marked_once(app: &TestApp) {

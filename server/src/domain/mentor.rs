@@ -116,6 +116,7 @@ pub(super) fn pause_window(
 pub async fn resume(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Primary, DomainError> {
     let mentor = target(ctx, mentor_id).await?;
     transition(mentor.status, MentorAction::Resume)?;
+    require_unexpired_certification(&mentor, ctx.now, "resuming")?;
     for pause in open_pauses(ctx, &mentor.id).await? {
         if pause.status == PauseStatus::Active {
             let ends = Some(ended_now(&pause, ctx.now));
@@ -124,6 +125,24 @@ pub async fn resume(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Primary, Domai
     }
     set_status(ctx, &mentor, MentorAction::Resume).await?;
     Ok((Entity::Mentor, mentor.id))
+}
+
+/// A mentor goes back to work only with a certification that has not expired; otherwise
+/// the next certification run pauses them again, which to a coordinator looks like the
+/// resume flapping. A mentor never certified has nothing that expired and is not held back
+/// (reactivation, a decision to take someone back, asks more: a valid certification).
+pub(super) fn require_unexpired_certification(
+    mentor: &Mentor,
+    now: i64,
+    doing: &str,
+) -> Result<(), DomainError> {
+    if mentor.certification_expires_at.is_some_and(|t| t <= now) {
+        return Err(DomainError::refuse(
+            "certification_invalid",
+            format!("the mentor's certification has expired; renew it before {doing}"),
+        ));
+    }
+    Ok(())
 }
 
 /// When an active pause that is ended now ends: now, or its planned end if that came

@@ -224,6 +224,13 @@ pub async fn cancel(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, Domain
     ctx.check_version(Entity::Pause, &pause.id, pause.version)
         .await?;
     let was_active = pause.status == PauseStatus::Active;
+    let mentor: Option<Mentor> = match was_active {
+        true => Some(ctx.load(Entity::Mentor, &pause.mentor_id, true).await?),
+        false => None,
+    };
+    if let Some(m) = mentor.as_ref().filter(|m| m.status == MentorStatus::Paused) {
+        super::mentor::require_unexpired_certification(m, ctx.now, "ending their pause")?;
+    }
     update_pause(
         ctx,
         &pause,
@@ -232,11 +239,8 @@ pub async fn cancel(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, Domain
         was_active.then(|| ended_now(&pause, ctx.now)),
     )
     .await?;
-    if was_active {
-        let mentor: Mentor = ctx.load(Entity::Mentor, &pause.mentor_id, true).await?;
-        if mentor.status == MentorStatus::Paused {
-            set_status(ctx, &mentor, MentorAction::Resume).await?;
-        }
+    if let Some(m) = mentor.filter(|m| m.status == MentorStatus::Paused) {
+        set_status(ctx, &m, MentorAction::Resume).await?;
     }
     Ok((Entity::Pause, pause.id))
 }
