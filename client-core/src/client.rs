@@ -11,7 +11,7 @@ use crate::store::{self, Store};
 use crate::tokens::{ClientOptions, TokenStore, Tokens};
 use mentorsync_protocol::command::*;
 use mentorsync_protocol::model::{Cockpit, Me, Session, WorkItem};
-use mentorsync_protocol::sync::{Mutation, PushRequest, SyncSet};
+use mentorsync_protocol::sync::{PushRequest, SyncSet};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
@@ -497,21 +497,16 @@ impl Client {
             if batch.is_empty() {
                 break;
             }
-            let ids: Vec<i64> = batch.iter().map(|b| b.0).collect();
+            let ids: Vec<i64> = batch.iter().map(|m| m.mutation_id).collect();
             outbox::mark_sent(&self.inner.store.conn(), &ids)?;
             let mutations = batch
-                .into_iter()
-                .map(|(mutation_id, command, expected_version)| {
-                    serde_json::to_value(Mutation {
-                        mutation_id,
-                        command,
-                        expected_version,
-                    })
-                })
+                .iter()
+                .map(serde_json::to_value)
                 .collect::<Result<Vec<_>, _>>()?;
             let req = PushRequest {
                 client_id: client_id.clone(),
                 mutations,
+                sent_at: Some(self.now()),
             };
             let resp = self
                 .authed(|access| {

@@ -12,7 +12,7 @@ use crate::rows::{self, Key};
 use mentorsync_protocol::Command;
 use mentorsync_protocol::command::Entity;
 use mentorsync_protocol::model::Me;
-use mentorsync_protocol::sync::{Verdict, VerdictOutcome};
+use mentorsync_protocol::sync::{Mutation, Verdict, VerdictOutcome};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -106,22 +106,30 @@ pub fn enqueue(conn: &mut Connection, me: &Me, now: i64, mut command: Command) -
 }
 
 /// Entries to push, oldest first: `(mutation_id, command, expected_version)`.
-pub fn unsent(conn: &Connection, limit: usize) -> Result<Vec<(i64, Command, Option<i64>)>> {
+pub fn unsent(conn: &Connection, limit: usize) -> Result<Vec<Mutation>> {
     let mut stmt = conn.prepare(
-        "SELECT mutation_id, command, expected_version FROM outbox WHERE state IN ('pending', 'sent') \
-         ORDER BY mutation_id LIMIT ?1",
+        "SELECT mutation_id, command, expected_version, created_at FROM outbox \
+         WHERE state IN ('pending', 'sent') ORDER BY mutation_id LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit as i64], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, Option<i64>>(2)?,
+            r.get::<_, i64>(3)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, cmd, v) = row?;
-        out.push((id, serde_json::from_str(&cmd)?, v));
+        let (mutation_id, command, expected_version, created_at) = row?;
+        out.push(Mutation {
+            mutation_id,
+            command: serde_json::from_str(&command)?,
+            expected_version,
+            // When the person acted, on this device's clock; the push's `sent_at` lets
+            // the server read it (and the command's times) on its own.
+            issued_at: Some(created_at),
+        });
     }
     Ok(out)
 }

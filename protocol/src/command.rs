@@ -248,6 +248,19 @@ impl Command {
         }
     }
 
+    /// Moves the times the device chose by `-offset` (the device's clock minus the
+    /// server's), so they mean on the server's clock what they meant on the device's.
+    pub fn to_server_clock(&mut self, offset: i64) {
+        match self {
+            Command::PauseMentor(a) | Command::RequestPause(a) => {
+                a.starts_at = a.starts_at.map(|t| t.saturating_sub(offset));
+                a.ends_at = a.ends_at.map(|t| t.saturating_sub(offset));
+            }
+            Command::ScheduleSession(a) => a.scheduled_at = a.scheduled_at.saturating_sub(offset),
+            _ => {}
+        }
+    }
+
     /// The existing row the command acts on, whose version `expected_version` refers to.
     /// Commands that create a row name its parent (the mentor of a new pause); a mission
     /// submission names none (its parent is the caller).

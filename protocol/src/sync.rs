@@ -180,6 +180,11 @@ pub struct Mutation {
     /// The version of the target row the client's view was based on.
     #[serde(default)]
     pub expected_version: Option<i64>,
+    /// Epoch ms on the device's clock when the person issued the command (it may have
+    /// waited offline since). With the push's `sent_at` the server reads it, and the
+    /// command's own times, on its own clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<i64>,
 }
 
 /// A push: commands in outbox order.
@@ -193,6 +198,13 @@ pub struct PushRequest {
     /// At most 100, contiguous mutation ids.
     #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub mutations: Vec<serde_json::Value>,
+    /// Epoch ms on the device's clock when it sent this push. The server takes the
+    /// difference to its own clock as the device's clock offset and moves every device
+    /// time in the push (`issued_at`, `starts_at`, `ends_at`, `scheduled_at`) by it, so a
+    /// phone whose clock is hours off still means what its person meant. Absent: the
+    /// device's times are taken as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
 }
 
 /// What happened to one mutation.
@@ -252,6 +264,10 @@ pub struct PushResponse {
     pub last_mutation_id: i64,
     /// One verdict per pushed mutation, in order (replays return the recorded verdict).
     pub verdicts: Vec<Verdict>,
+    /// The server's clock when it answered (epoch ms), so a device can tell how far its
+    /// own clock is off.
+    #[serde(default)]
+    pub server_time: i64,
 }
 
 /// An events-stream poke: pull now.

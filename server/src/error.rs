@@ -150,12 +150,14 @@ impl From<DomainError> for ApiError {
                     entity,
                     current_version,
                     current,
+                    changed_by,
                 } = e
                 else {
                     unreachable!()
                 };
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::VERSION_CONFLICT, message).with_details(
-                    serde_json::json!({"entity": entity, "current_version": current_version, "current": current}),
+                    serde_json::json!({"entity": entity, "current_version": current_version, "current": current,
+                        "changed_by": changed_by}),
                 )
             }
             DomainError::Refused(r) => {

@@ -192,6 +192,25 @@ async fn expired_certification_pauses_the_mentor(app: &TestApp) {
         .await;
     assert_eq!(pauses, 2);
 
+    // A coordinator who acted on the version before the job is told the job changed it.
+    let r = app
+        .post(
+            &a.coordinator.token,
+            &format!("/api/v1/mentors/{}/resume", a.mentor.id),
+            json!({"expected_version": 1}),
+        )
+        .await;
+    assert_error(&r, 409, "version_conflict");
+    assert_eq!(r.1["details"]["changed_by"]["kind"], "scheduler", "{}", r.1);
+    assert!(
+        r.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("by a scheduled job"),
+        "{}",
+        r.1
+    );
+
     // Resuming before the certification is renewed would only be undone by the next run:
     // it is refused with the rule's own code, over REST and over push, and changes nothing.
     let m = &a.mentor.id;

@@ -14,7 +14,8 @@ both_backends!(
     sessions,
     missions_and_work_queue,
     flags,
-    stale_version
+    stale_version,
+    conflicts_say_who_changed_the_row
 );
 
 async fn mentor_lifecycle(app: &TestApp) {
@@ -381,6 +382,26 @@ async fn sessions(app: &TestApp) {
         )
         .await;
     assert_error(&r, 422, "not_assigned");
+    // Not in the past (a few minutes' grace for the time it takes to send).
+    let mut past = body.clone();
+    past["scheduled_at"] = json!(app.clock_now() - 10 * 60_000);
+    let r = app
+        .post(&a.mentor.token, "/api/v1/mentor/sessions", past)
+        .await;
+    assert_error(&r, 400, "validation_failed");
+    assert!(
+        r.1["message"].as_str().unwrap().contains("in the past"),
+        "{}",
+        r.1
+    );
+    let mut just_now = body.clone();
+    just_now["scheduled_at"] = json!(app.clock_now() - 60_000);
+    assert_eq!(
+        app.post(&a.mentor.token, "/api/v1/mentor/sessions", just_now)
+            .await
+            .0,
+        201
+    );
     // Bad duration and link.
     let mut bad = body.clone();
     bad["duration_minutes"] = json!(1);
@@ -722,6 +743,84 @@ async fn stale_version(app: &TestApp) {
         .await
         .1;
     assert_eq!(v["version"], 1);
+}
+
+async fn conflicts_say_who_changed_the_row(app: &TestApp) {
+    let a = &app.a;
+    let m = &a.mentor.id;
+    // Another person: named.
+    let r = app
+        .post(
+            &a.admin.token,
+            &format!("/api/v1/mentors/{m}/pause"),
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(r.0, 200, "{}", r.1);
+    let r = app
+        .post(
+            &a.coordinator.token,
+            &format!("/api/v1/mentors/{m}/resume"),
+            json!({"expected_version": 1}),
+        )
+        .await;
+    assert_error(&r, 409, "version_conflict");
+    let admin_name: String = app
+        .scalar(
+            "SELECT display_name FROM users WHERE id = $1",
+            &[&a.admin.id],
+        )
+        .await;
+    assert_eq!(r.1["details"]["changed_by"]["kind"], "someone_else");
+    assert_eq!(r.1["details"]["changed_by"]["name"], admin_name.as_str());
+    let message = r.1["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("changed by {admin_name}")),
+        "{message}"
+    );
+
+    // The same coordinator's other phone: not "someone else".
+    let phone_a = uuid::Uuid::new_v4().to_string();
+    let phone_b = uuid::Uuid::new_v4().to_string();
+    let (_, first) = app
+        .push(
+            &a.coordinator.token,
+            &phone_a,
+            json!([{"mutation_id": 1, "name": "resume_mentor", "args": {"mentor_id": m}, "expected_version": 2}]),
+        )
+        .await;
+    assert_eq!(first["verdicts"][0]["status"], "applied", "{first}");
+    let (_, second) = app
+        .push(
+            &a.coordinator.token,
+            &phone_b,
+            json!([{"mutation_id": 1, "name": "pause_mentor", "args": {"mentor_id": m, "reason": "y"}, "expected_version": 2}]),
+        )
+        .await;
+    let verdict = &second["verdicts"][0];
+    assert_eq!(verdict["code"], "version_conflict", "{second}");
+    assert!(
+        verdict["reason"]
+            .as_str()
+            .unwrap()
+            .contains("by you, on another device"),
+        "{verdict}"
+    );
+    // And the same phone's own earlier command.
+    let (_, third) = app
+        .push(
+            &a.coordinator.token,
+            &phone_a,
+            json!([{"mutation_id": 2, "name": "pause_mentor", "args": {"mentor_id": m, "reason": "y"}, "expected_version": 2}]),
+        )
+        .await;
+    assert!(
+        third["verdicts"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("by an earlier command from this device"),
+        "{third}"
+    );
 }
 
 trait Now {

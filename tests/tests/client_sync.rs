@@ -21,6 +21,7 @@ both_backends!(
     dashboards_reach_the_devices_that_may_see_them,
     switching_accounts_never_loses_queued_commands_silently,
     tokens_live_in_the_apps_store_and_logout_clears_the_device,
+    offline_times_mean_what_the_person_meant,
 );
 
 async fn dashboards_reach_the_devices_that_may_see_them(h: &Harness) {
@@ -339,7 +340,7 @@ async fn collision_with_deactivation_is_rejected_and_rolled_back(h: &Harness) {
     assert_eq!(rejected[0].name, "pause_mentor");
     assert_eq!(rejected[0].code, "version_conflict", "{:?}", rejected[0]);
     assert!(
-        rejected[0].reason.contains("changed by someone else"),
+        rejected[0].reason.contains("changed by Admin"),
         "{}",
         rejected[0].reason
     );
@@ -672,4 +673,111 @@ async fn tokens_live_in_the_apps_store_and_logout_clears_the_device(h: &Harness)
         .query_row("SELECT COUNT(*) FROM server_rows", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rows, 0);
+}
+
+/// A device whose clock is `skew` ms off the server's, signed in as `email`.
+async fn skewed_client(h: &Harness, email: &str, skew: i64) -> mentorsync_core::Client {
+    let clock = h.clock.clone();
+    let path = h
+        .dir
+        .path()
+        .join(format!("skewed-{}.db", uuid::Uuid::new_v4().simple()));
+    let c = mentorsync_core::Client::open_with_clock(
+        &path,
+        &h.proxy.url(),
+        Box::new(move || mentorsync_server::clock::Clock::now_ms(&*clock) + skew),
+    )
+    .unwrap();
+    c.login(email, mentorsync_tests::PASSWORD).await.unwrap();
+    c
+}
+
+async fn offline_times_mean_what_the_person_meant(h: &Harness) {
+    use mentorsync_server::clock::Clock;
+    const MIN: i64 = 60_000;
+    const HOUR: i64 = 60 * MIN;
+
+    // A phone three hours ahead pauses a mentor "for two hours" on the bus; it syncs half
+    // an hour later. The pause ends two hours after the tap, on the server's clock: not
+    // five hours (the phone's clock taken as the server's), not refused.
+    let ahead = skewed_client(h, "coordinator@a.test", 3 * HOUR).await;
+    ahead.sync(|_| {}).await.unwrap();
+    h.proxy.take_down();
+    let tapped = h.clock.now_ms();
+    ahead
+        .pause_mentor(&h.a.mentor, "two hours", Some(tapped + 3 * HOUR + 2 * HOUR))
+        .unwrap();
+    h.clock.advance(30 * MIN);
+    h.proxy.bring_up();
+    let report = ahead.sync(|_| {}).await.unwrap();
+    assert_eq!((report.progress.pushed, report.rejected), (1, 0));
+    let ends_at: i64 = scalar(
+        h,
+        "SELECT ends_at FROM pauses WHERE mentor_id = $1 AND status = 'active'",
+        &h.a.mentor,
+    )
+    .await;
+    assert_eq!(ends_at, tapped + 2 * HOUR, "two hours from the tap");
+
+    // Resumed; now a phone an hour behind pauses them "for one hour" and stays offline for
+    // two: the hour is over when the command arrives. It is refused with a reason that
+    // says so, and the mentor stays active.
+    let r = ahead.resume_mentor(&h.a.mentor);
+    assert!(r.is_ok(), "{r:?}");
+    ahead.sync(|_| {}).await.unwrap();
+    let behind = skewed_client(h, "coordinator@a.test", -HOUR).await;
+    behind.sync(|_| {}).await.unwrap();
+    h.proxy.take_down();
+    let device_now = h.clock.now_ms() - HOUR;
+    behind
+        .pause_mentor(&h.a.mentor, "one hour", Some(device_now + HOUR))
+        .unwrap();
+    h.clock.advance(2 * HOUR);
+    h.proxy.bring_up();
+    let report = behind.sync(|_| {}).await.unwrap();
+    assert_eq!(report.rejected, 1);
+    let rejected = behind.rejected_commands().unwrap();
+    let last = rejected.last().unwrap();
+    assert_eq!(last.code, "window_passed", "{last:?}");
+    assert!(last.reason.contains("waited to be sent"), "{}", last.reason);
+    let status: String = scalar(
+        h,
+        "SELECT status FROM mentor_profiles WHERE user_id = $1",
+        &h.a.mentor,
+    )
+    .await;
+    assert_eq!(status, "active");
+
+    // A session booked offline for "in 30 minutes" that arrives two hours later did not
+    // happen: refused the same way, never scheduled in the past.
+    let mentor = skewed_client(h, "mentor@a.test", 0).await;
+    mentor.sync(|_| {}).await.unwrap();
+    h.proxy.take_down();
+    mentor
+        .execute(mentorsync_protocol::Command::ScheduleSession(
+            mentorsync_protocol::command::ScheduleSession {
+                mentee_id: h.a.mentee.clone(),
+                mentor_id: None,
+                scheduled_at: h.clock.now_ms() + 30 * MIN,
+                duration_minutes: 45,
+                meeting_link: None,
+                session_id: None,
+            },
+        ))
+        .unwrap();
+    h.clock.advance(2 * HOUR);
+    h.proxy.bring_up();
+    let report = mentor.sync(|_| {}).await.unwrap();
+    assert_eq!(report.rejected, 1);
+    assert_eq!(
+        mentor.rejected_commands().unwrap().last().unwrap().code,
+        "window_passed"
+    );
+}
+
+async fn scalar<T: mentorsync_server::db::FromDb>(h: &Harness, sql: &'static str, id: &str) -> T {
+    let mut tx = h.db.read().await.unwrap();
+    tx.fetch_one(mentorsync_server::db::q(sql).bind(id))
+        .await
+        .unwrap()
 }

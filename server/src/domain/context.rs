@@ -2,7 +2,8 @@
 //! they expect, and every row it changed (for the response, and for the change log).
 
 use super::DomainError;
-use crate::db::{ChangeRow, Q, Tx, q};
+use super::error::ChangedBy;
+use crate::db::{ChangeRow, DbRow, FromDb, Q, Tx, q};
 use crate::rows;
 use mentorsync_protocol::Role;
 use mentorsync_protocol::command::Entity;
@@ -19,6 +20,9 @@ pub struct Actor {
     /// Audit rows carry it, so that each applied mutation can be traced to exactly the
     /// transitions it made (and an operator can tell which phone did what).
     pub origin: Option<(String, i64)>,
+    /// For a device command, when its person issued it, on the server's clock: it may have
+    /// waited offline, and a time window it named may have passed meanwhile.
+    pub issued_at: Option<i64>,
 }
 
 /// A person with a role, or the server's own scheduler.
@@ -45,6 +49,7 @@ impl Actor {
                 role,
             },
             origin: None,
+            issued_at: None,
         }
     }
 
@@ -54,7 +59,13 @@ impl Actor {
             chapter_id: chapter_id.into(),
             kind: ActorKind::System,
             origin: None,
+            issued_at: None,
         }
+    }
+
+    /// The same actor, for a command its person issued at `issued_at` (server clock).
+    pub fn issued(self, issued_at: Option<i64>) -> Self {
+        Actor { issued_at, ..self }
     }
 
     /// The same actor, issuing mutation `mutation_id` of device `client_id`.
@@ -262,11 +273,50 @@ impl<'a> Ctx<'a> {
             .as_ref()
             .and_then(|c| c["version"].as_i64())
             .unwrap_or(0);
+        let changed_by = self.last_changed_by(entity, id).await.ok().flatten();
         DomainError::VersionConflict {
             entity,
             current_version,
             current,
+            changed_by,
         }
+    }
+
+    /// Who made the row's last recorded change, relative to this command's actor.
+    async fn last_changed_by(
+        &mut self,
+        entity: Entity,
+        id: &str,
+    ) -> Result<Option<ChangedBy>, sqlx::Error> {
+        let last: Option<LastChange> = self
+            .tx
+            .fetch_optional(
+                q(
+                    "SELECT a.actor_id, a.action, a.client_id, u.display_name FROM audit_log a \
+                   LEFT JOIN users u ON u.id = a.actor_id \
+                   WHERE a.entity = $1 AND a.entity_id = $2 ORDER BY a.id DESC LIMIT 1",
+                )
+                .bind(entity.as_str())
+                .bind(id),
+            )
+            .await?;
+        // Seeded and imported rows are audited as the system too, but nobody changed them.
+        Ok(last
+            .filter(|l| l.action != "seed")
+            .map(|l| match l.actor_id {
+                None => ChangedBy::Scheduler,
+                Some(actor) if self.actor.is(&actor) => {
+                    let mine = self.actor.origin.as_ref().map(|o| o.0.as_str());
+                    if mine.is_some() && mine == l.client_id.as_deref() {
+                        ChangedBy::ThisDevice
+                    } else {
+                        ChangedBy::YouElsewhere
+                    }
+                }
+                Some(_) => ChangedBy::SomeoneElse {
+                    name: l.display_name,
+                },
+            }))
     }
 
     /// Records a status change (or a creation, with `from = None`) in the audit log, and
@@ -363,6 +413,25 @@ impl<'a> Ctx<'a> {
             entity,
             id,
             changes: self.changes,
+        })
+    }
+}
+
+/// The last audit row of a row, as far as "who changed it" needs.
+struct LastChange {
+    actor_id: Option<String>,
+    action: String,
+    client_id: Option<String>,
+    display_name: Option<String>,
+}
+
+impl FromDb for LastChange {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(LastChange {
+            actor_id: r.get("actor_id")?,
+            action: r.get("action")?,
+            client_id: r.get("client_id")?,
+            display_name: r.get("display_name")?,
         })
     }
 }

@@ -19,7 +19,7 @@ pub enum DomainError {
     #[error("{0}")]
     Forbidden(String),
     /// The row changed since the caller read it.
-    #[error("the {entity} was changed by someone else (now at version {current_version})")]
+    #[error("the {entity} was changed {} (now at version {current_version})", changed_by.as_ref().map_or_else(|| "since you read it".to_owned(), |c| format!("by {c}")))]
     VersionConflict {
         /// Which entity.
         entity: Entity,
@@ -27,6 +27,8 @@ pub enum DomainError {
         current_version: i64,
         /// Its current state, so the caller can show it and decide again.
         current: Option<serde_json::Value>,
+        /// Who made the row's last recorded change, when it is known.
+        changed_by: Option<ChangedBy>,
     },
     /// A business rule refuses it (status machine, capacity, certification…).
     #[error("{0}")]
@@ -37,6 +39,36 @@ pub enum DomainError {
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// Who changed a row under a caller, in the caller's terms: a conflict with the scheduler or
+/// with one's own other phone is not "someone else" and should not read like it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangedBy {
+    /// A scheduled job of the server (pause start or end, certification expiry, …).
+    Scheduler,
+    /// The same person, from another device or session.
+    YouElsewhere,
+    /// An earlier command from this same device.
+    ThisDevice,
+    /// Another person of the chapter.
+    SomeoneElse {
+        /// Their display name.
+        name: Option<String>,
+    },
+}
+
+impl std::fmt::Display for ChangedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChangedBy::Scheduler => f.write_str("a scheduled job"),
+            ChangedBy::YouElsewhere => f.write_str("you, on another device"),
+            ChangedBy::ThisDevice => f.write_str("an earlier command from this device"),
+            ChangedBy::SomeoneElse { name: Some(n) } => write!(f, "{n}"),
+            ChangedBy::SomeoneElse { name: None } => f.write_str("someone else"),
+        }
+    }
 }
 
 impl DomainError {

@@ -62,7 +62,7 @@ async fn target(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Mentor, DomainErro
 /// A coordinator pauses a mentor now (or schedules a pause from `starts_at`).
 pub async fn pause(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, DomainError> {
     let reason = validate::text("reason", &a.reason, 500)?;
-    let (starts_at, ends_at) = pause_window(ctx.now, a.starts_at, a.ends_at)?;
+    let (starts_at, ends_at) = pause_window(ctx.now, ctx.actor.issued_at, a.starts_at, a.ends_at)?;
     let pause_id = ctx.new_id("pause_id", a.pause_id.as_deref())?;
     let mentor = target(ctx, &a.mentor_id).await?;
     transition(mentor.status, MentorAction::Pause)?;
@@ -91,9 +91,13 @@ pub async fn pause(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, Domain
     Ok((Entity::Mentor, mentor.id))
 }
 
-/// Checks a pause's start and end; the start defaults to now.
+/// Checks a pause's start and end; the start defaults to now. A pause whose end was still
+/// ahead when its person asked for it (`issued_at`, a device command that waited offline)
+/// but has passed by the time it arrives is refused as `window_passed`: the time it was
+/// meant for is over, and applying it now would pause the mentor for a moment or never.
 pub(super) fn pause_window(
     now: i64,
+    issued_at: Option<i64>,
     starts_at: Option<i64>,
     ends_at: Option<i64>,
 ) -> Result<(i64, Option<i64>), DomainError> {
@@ -103,6 +107,16 @@ pub(super) fn pause_window(
     };
     if let Some(end) = ends_at {
         validate::time("ends_at", end)?;
+        if end <= now && issued_at.is_some_and(|i| end > i) {
+            return Err(DomainError::refuse(
+                "window_passed",
+                format!(
+                    "the pause was to end at {}, which passed while the command waited to be \
+                     sent; nothing was changed",
+                    validate::rfc3339(end)
+                ),
+            ));
+        }
         if end <= starts_at || end <= now {
             return Err(DomainError::Invalid(
                 "`ends_at` must be after `starts_at` and in the future".into(),

@@ -129,7 +129,7 @@ pub(super) async fn update_pause(
 /// A mentor asks for a pause for themselves; a coordinator decides.
 pub async fn request(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, DomainError> {
     let reason = validate::text("reason", &a.reason, 500)?;
-    let (starts_at, ends_at) = pause_window(ctx.now, a.starts_at, a.ends_at)?;
+    let (starts_at, ends_at) = pause_window(ctx.now, ctx.actor.issued_at, a.starts_at, a.ends_at)?;
     let pause_id = ctx.new_id("pause_id", a.pause_id.as_deref())?;
     let mentor: Mentor = ctx.load(Entity::Mentor, &a.mentor_id, true).await?;
     if !ctx.actor.is(&mentor.id) {

@@ -10,12 +10,35 @@ use mentorsync_protocol::{MentorStatus, Role};
 
 type Primary = (Entity, String);
 
+/// How far in the past a session may start: the minutes between picking a time and
+/// sending it.
+const PAST_TOLERANCE_MS: i64 = 5 * 60_000;
+
 /// Schedules a session. A mentor schedules with their own mentees; a coordinator or admin
 /// names the mentor.
 pub async fn schedule(ctx: &mut Ctx<'_>, a: &ScheduleSession) -> Result<Primary, DomainError> {
     let id = ctx.new_id("session_id", a.session_id.as_deref())?;
     let mentee_id = validate::id("mentee_id", &a.mentee_id)?;
     let scheduled_at = validate::time("scheduled_at", a.scheduled_at)?;
+    if scheduled_at < ctx.now - PAST_TOLERANCE_MS {
+        if ctx
+            .actor
+            .issued_at
+            .is_some_and(|i| scheduled_at >= i - PAST_TOLERANCE_MS)
+        {
+            return Err(DomainError::refuse(
+                "window_passed",
+                format!(
+                    "the session was to start at {}, which passed while the command waited to \
+                     be sent; nothing was scheduled",
+                    validate::rfc3339(scheduled_at)
+                ),
+            ));
+        }
+        return Err(DomainError::Invalid(
+            "`scheduled_at` is in the past; sessions are scheduled from now on".into(),
+        ));
+    }
     if !(5..=480).contains(&a.duration_minutes) {
         return Err(DomainError::Invalid(
             "`duration_minutes` must be between 5 and 480".into(),

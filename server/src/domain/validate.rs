@@ -35,6 +35,14 @@ pub fn optional_text(
     }
 }
 
+/// A time for a person to read in a message (UTC, RFC 3339).
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
 /// A time in epoch milliseconds between 2000 and 2200: anything else is a unit mistake.
 pub fn time(field: &str, value: i64) -> Result<i64, DomainError> {
     const Y2000: i64 = 946_684_800_000;

@@ -53,11 +53,16 @@ pub async fn push(
         ));
     }
 
-    let state = client::touch(db, &client_id, user_id, now(), None).await?;
+    let received = now();
+    // The device's clock minus ours (network latency makes it a little smaller, by the
+    // time the request took to arrive: seconds at worst, never the hours of a wrong clock).
+    let offset = req.sent_at.map_or(0, |sent| sent.saturating_sub(received));
+    let state = client::touch(db, &client_id, user_id, received, None).await?;
     if ids.is_empty() {
         return Ok(PushResponse {
             last_mutation_id: state.last_mutation_id,
             verdicts: Vec::new(),
+            server_time: now(),
         });
     }
     let mut items = Vec::with_capacity(ids.len());
@@ -71,20 +76,24 @@ pub async fn push(
             id,
             value,
             premerged,
+            offset,
         });
     }
     let (last_mutation_id, verdicts) = apply_batch(db, actor, &client_id, items, &now).await?;
     Ok(PushResponse {
         last_mutation_id,
         verdicts,
+        server_time: now(),
     })
 }
 
-/// One pushed mutation: its id, its JSON, and its notes merge if it edits notes.
+/// One pushed mutation: its id, its JSON, its notes merge if it edits notes, and its
+/// device's clock offset.
 struct Item {
     id: i64,
     value: serde_json::Value,
     premerged: Option<domain::Premerged>,
+    offset: i64,
 }
 
 /// Two pushes that change the same rows in opposite orders can deadlock on PostgreSQL,
@@ -186,11 +195,16 @@ async fn apply(
             "unknown".to_owned(),
             Refusal::new("bad_command", format!("not a valid command: {e}"), None),
         ),
-        Ok(m) => match domain::apply_premerged(
+        Ok(mut m) => match domain::apply_premerged(
             tx,
-            &actor.via(client_id, id),
+            &actor
+                .via(client_id, id)
+                .issued(m.issued_at.map(|t| t.saturating_sub(item.offset))),
             now,
-            &m.command,
+            {
+                m.command.to_server_clock(item.offset);
+                &m.command
+            },
             m.expected_version,
             item.premerged.clone(),
         )
