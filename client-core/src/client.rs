@@ -489,13 +489,58 @@ impl Client {
 
     async fn sync_inner(&self, progress: &impl Fn(SyncProgress)) -> Result<SyncReport> {
         let me = self.require_me()?;
-        let client_id = self.client_id()?;
         let mut report = SyncReport::default();
-        // Push.
+        // A second round only when the first found that the server forgot commands.
+        for _ in 0..2 {
+            self.push_outbox(&me, &mut report, progress).await?;
+            let client_id = self.client_id()?;
+            // Everything applied so far is brought by the pulls below.
+            let applied_upto: i64 = store::meta(&self.inner.store.conn(), "next_mutation_id")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1)
+                - 1;
+            // One set at a time, the roster first (it is the first screen): with one page
+            // in flight, a cut connection wastes at most that page.
+            let mut server_last = i64::MAX;
+            for set in SyncSet::ALL {
+                let last = self
+                    .pull_set(&me, &client_id, set, &mut report, progress)
+                    .await?;
+                server_last = server_last.min(last);
+                let topics: &[Topic] = match set {
+                    SyncSet::Queue => &[Topic::WorkQueue],
+                    SyncSet::Roster => &[Topic::Roster, Topic::Dashboards],
+                    SyncSet::Rest => &[Topic::Roster],
+                };
+                self.inner.listeners.notify(topics);
+            }
+            {
+                let mut conn = self.inner.store.conn();
+                let tx = conn.transaction()?;
+                let reset = outbox::prune_applied(&tx, applied_upto)?;
+                outbox::rebase(&tx, &me, self.now(), reset)?;
+                tx.commit()?;
+            }
+            if !self.server_forgot(&me, server_last)? {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Pushes the outbox in batches. A `mutation_gap` below what this device had
+    /// acknowledged means the server was restored from a backup: the forgotten commands
+    /// are queued again from the journal and pushed first.
+    async fn push_outbox(
+        &self,
+        me: &Me,
+        report: &mut SyncReport,
+        progress: &impl Fn(SyncProgress),
+    ) -> Result<()> {
         loop {
             let batch = outbox::unsent(&self.inner.store.conn(), PUSH_BATCH)?;
             if batch.is_empty() {
-                break;
+                return Ok(());
             }
             let ids: Vec<i64> = batch.iter().map(|m| m.mutation_id).collect();
             outbox::mark_sent(&self.inner.store.conn(), &ids)?;
@@ -504,19 +549,41 @@ impl Client {
                 .map(serde_json::to_value)
                 .collect::<Result<Vec<_>, _>>()?;
             let req = PushRequest {
-                client_id: client_id.clone(),
+                client_id: self.client_id()?,
                 mutations,
                 sent_at: Some(self.now()),
             };
-            let resp = self
+            let outcome = self
                 .authed(|access| {
                     let (api, req) = (self.inner.api.clone(), req.clone());
-                    async move { api.push(&access, &req).await }
+                    async move {
+                        match api.push(&access, &req).await {
+                            Ok(resp) => Ok(Ok(resp)),
+                            Err(ApiFailure::Status(409, body)) if body.code == "mutation_gap" => {
+                                let expected = body
+                                    .details
+                                    .as_ref()
+                                    .and_then(|d| d["expected_mutation_id"].as_i64())
+                                    .unwrap_or(1);
+                                Ok(Err((expected - 1, body.message)))
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
                 })
                 .await?;
+            let resp = match outcome {
+                Ok(resp) => resp,
+                Err((server_last, message)) => {
+                    if self.server_forgot(me, server_last)? {
+                        continue;
+                    }
+                    return Err(CoreError::Protocol(message));
+                }
+            };
             report.rejected += outbox::apply_verdicts(
                 &mut self.inner.store.conn(),
-                &me,
+                me,
                 self.now(),
                 &resp.verdicts,
             )? as u64;
@@ -526,31 +593,34 @@ impl Client {
                 .listeners
                 .notify(&[Topic::Roster, Topic::WorkQueue]);
         }
-        // Everything applied so far is brought by the pulls below.
-        let applied_upto: i64 = store::meta(&self.inner.store.conn(), "next_mutation_id")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1)
-            - 1;
-        // One set at a time, the roster first (it is the first screen): with one page in
-        // flight, a cut connection wastes at most that page.
-        for set in SyncSet::ALL {
-            self.pull_set(&me, &client_id, set, &mut report, progress)
-                .await?;
-            let topics: &[Topic] = match set {
-                SyncSet::Queue => &[Topic::WorkQueue],
-                SyncSet::Roster => &[Topic::Roster, Topic::Dashboards],
-                SyncSet::Rest => &[Topic::Roster],
-            };
-            self.inner.listeners.notify(topics);
+    }
+
+    /// Whether the server, whose newest verdict for this device is `server_last`, forgot
+    /// commands the device had acknowledged; if so they are queued again (or, older than
+    /// the journal keeps, the device continues under a new id).
+    fn server_forgot(&self, me: &Me, server_last: i64) -> Result<bool> {
+        let mut conn = self.inner.store.conn();
+        match outbox::requeue_forgotten(&mut conn, me, self.now(), server_last)? {
+            outbox::Forgotten::Requeued(0) => Ok(false),
+            outbox::Forgotten::Requeued(n) => {
+                tracing::warn!(
+                    requeued = n,
+                    "the server has no verdict for commands it had acknowledged (restored \
+                     from a backup?); submitting them again"
+                );
+                Ok(true)
+            }
+            outbox::Forgotten::Beyond => {
+                let (client_id, lost) = outbox::start_new_numbering(&mut conn, server_last)?;
+                tracing::warn!(
+                    lost,
+                    client_id,
+                    "the server forgot commands older than the journal; continuing under a \
+                     new device id"
+                );
+                Ok(true)
+            }
         }
-        {
-            let mut conn = self.inner.store.conn();
-            let tx = conn.transaction()?;
-            let reset = outbox::prune_applied(&tx, applied_upto)?;
-            outbox::rebase(&tx, &me, self.now(), reset)?;
-            tx.commit()?;
-        }
-        Ok(report)
     }
 
     /// Pulls one set's round to its end and publishes it. The next page is requested as
@@ -563,7 +633,7 @@ impl Client {
         set: SyncSet,
         report: &mut SyncReport,
         progress: &impl Fn(SyncProgress),
-    ) -> Result<()> {
+    ) -> Result<i64> {
         let state = pull::state(&self.inner.store.conn(), set)?;
         let mut next = self.fetch(client_id, set, state.round_cursor.or(state.cursor))?;
         loop {
@@ -572,6 +642,7 @@ impl Client {
                 next = self.fetch(client_id, set, Some(page.cursor.clone()))?;
             }
             let (rows, last) = (page.changes.len() as u64, !page.has_more);
+            let server_last = page.last_mutation_id;
             let (this, me) = (self.clone(), me.clone());
             let rejected = blocking(move || {
                 let conn = &mut this.inner.store.conn();
@@ -589,7 +660,7 @@ impl Client {
             report.progress.pages += 1;
             progress(report.progress);
             if last {
-                return Ok(());
+                return Ok(server_last);
             }
         }
     }

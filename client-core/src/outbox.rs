@@ -167,6 +167,7 @@ pub fn apply_verdicts(
         let Some((name, command, touched)) = entry else {
             continue;
         };
+        journal(&tx, v.mutation_id, now)?;
         match &v.outcome {
             VerdictOutcome::Applied { .. } => {
                 tx.execute(
@@ -210,8 +211,122 @@ pub fn apply_verdicts(
     if !reset.is_empty() {
         rebase(&tx, me, now, reset)?;
     }
+    prune_journal(&tx, now)?;
     tx.commit()?;
     Ok(rejected)
+}
+
+/// How long, and how many, acknowledged commands the journal keeps. A restore from a
+/// backup older than this loses what the device acknowledged before it (the device then
+/// starts a new numbering, [`Forgotten::Beyond`]); nightly or weekly backups are covered.
+pub const JOURNAL_DAYS: i64 = 30;
+/// See [`JOURNAL_DAYS`].
+pub const JOURNAL_MAX: i64 = 10_000;
+
+/// Copies an outbox entry into the journal as it gets its verdict.
+fn journal(conn: &Connection, mutation_id: i64, now: i64) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO journal (mutation_id, name, command, expected_version, created_at, acknowledged_at) \
+         SELECT mutation_id, name, command, expected_version, created_at, ?2 FROM outbox WHERE mutation_id = ?1",
+        params![mutation_id, now],
+    )?;
+    Ok(())
+}
+
+fn prune_journal(conn: &Connection, now: i64) -> Result<()> {
+    conn.execute(
+        "DELETE FROM journal WHERE acknowledged_at < ?1 \
+            OR mutation_id <= (SELECT MAX(mutation_id) FROM journal) - ?2",
+        params![now - JOURNAL_DAYS * 86_400_000, JOURNAL_MAX],
+    )?;
+    Ok(())
+}
+
+/// What a device does when the server has no verdict for commands it had acknowledged.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Forgotten {
+    /// The journal holds every one: they are queued again (same ids), to be pushed first.
+    Requeued(u64),
+    /// Some are older than the journal keeps: the device cannot fill the server's gap.
+    Beyond,
+}
+
+/// The server's newest verdict for this device is `server_last`, below what the device
+/// had acknowledged (it was restored from a backup): queues the forgotten commands again,
+/// from the journal, under their own ids, and forgets their verdicts on the device.
+pub fn requeue_forgotten(
+    conn: &mut Connection,
+    me: &Me,
+    now: i64,
+    server_last: i64,
+) -> Result<Forgotten> {
+    let tx = conn.transaction()?;
+    let acked: i64 = crate::store::meta(&tx, "acked_mutation_id")?
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
+    if server_last >= acked {
+        return Ok(Forgotten::Requeued(0));
+    }
+    let mut requeued = 0;
+    for id in server_last + 1..=acked {
+        let in_outbox = tx.execute(
+            "UPDATE outbox SET state = 'sent', verdict = NULL WHERE mutation_id = ?1",
+            [id],
+        )? == 1;
+        let from_journal = in_outbox
+            || tx.execute(
+                "INSERT INTO outbox (mutation_id, name, command, expected_version, state, created_at) \
+                 SELECT mutation_id, name, command, expected_version, 'sent', created_at FROM journal \
+                 WHERE mutation_id = ?1",
+                [id],
+            )? == 1;
+        if !from_journal {
+            return Ok(Forgotten::Beyond);
+        }
+        tx.execute("DELETE FROM rejections WHERE mutation_id = ?1", [id])?;
+        requeued += 1;
+    }
+    crate::store::set_meta(&tx, "acked_mutation_id", Some(&server_last.to_string()))?;
+    rebase(&tx, me, now, BTreeSet::new())?;
+    tx.commit()?;
+    Ok(Forgotten::Requeued(requeued))
+}
+
+/// The server forgot commands older than the journal: the device cannot give it the ids
+/// it is missing, so it continues under a new device id, numbering its queued commands
+/// from 1. Returns the new id and how many acknowledged commands the server lost for good.
+pub fn start_new_numbering(conn: &mut Connection, server_last: i64) -> Result<(String, i64)> {
+    let tx = conn.transaction()?;
+    let acked: i64 = crate::store::meta(&tx, "acked_mutation_id")?
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
+    let queued: Vec<i64> = {
+        let mut stmt = tx.prepare(
+            "SELECT mutation_id FROM outbox WHERE state IN ('pending', 'sent') ORDER BY mutation_id",
+        )?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?
+    };
+    tx.execute("DELETE FROM outbox WHERE state = 'applied'", [])?;
+    // Out of the way first, then down to 1, 2, …: ids are a primary key.
+    tx.execute("UPDATE outbox SET mutation_id = -mutation_id", [])?;
+    for (i, id) in queued.iter().enumerate() {
+        tx.execute(
+            "UPDATE outbox SET mutation_id = ?1 WHERE mutation_id = ?2",
+            params![i as i64 + 1, -id],
+        )?;
+    }
+    tx.execute("DELETE FROM journal", [])?;
+    let client_id = uuid::Uuid::new_v4().to_string();
+    crate::store::set_meta(&tx, "client_id", Some(&client_id))?;
+    crate::store::set_meta(&tx, "acked_mutation_id", Some("0"))?;
+    crate::store::set_meta(
+        &tx,
+        "next_mutation_id",
+        Some(&(queued.len() as i64 + 1).to_string()),
+    )?;
+    tx.commit()?;
+    Ok((client_id, (acked - server_last).max(0)))
 }
 
 /// Drops applied entries whose effects a completed pull has brought (everything applied
@@ -371,6 +486,99 @@ mod tests {
         );
         assert_eq!(
             crate::store::meta(&conn, "acked_mutation_id")
+                .unwrap()
+                .as_deref(),
+            Some("2")
+        );
+    }
+
+    /// Four commands acknowledged; the journal keeps them until it is pruned. A server
+    /// that forgot 3 and 4 gets them queued again (same ids); one that forgot commands the
+    /// journal no longer holds makes the device start a new numbering, keeping its queue.
+    #[test]
+    fn forgotten_commands_come_back_from_the_journal_or_a_new_numbering() {
+        let (_dir, store) = crate::testing::store();
+        let me = crate::testing::me("coordinator");
+        let command = serde_json::json!({"name": "resume_mentor", "args": {"mentor_id": "m1"}});
+        let insert = |id: i64, state: &str| {
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO outbox (mutation_id, name, command, state, created_at) \
+                     VALUES (?1, 'resume_mentor', ?2, ?3, 0)",
+                    params![id, command.to_string(), state],
+                )
+                .unwrap();
+        };
+        for id in 1..=4 {
+            insert(id, "sent");
+        }
+        let verdicts: Vec<Verdict> = (1..=4)
+            .map(|id| {
+                serde_json::from_value(serde_json::json!(
+                    {"mutation_id": id, "status": "applied", "entity": "mentor", "id": "m1", "changes": []}
+                ))
+                .unwrap()
+            })
+            .collect();
+        apply_verdicts(&mut store.conn(), &me, 10, &verdicts).unwrap();
+        prune_applied(&store.conn(), 4).unwrap();
+        crate::store::set_meta(&store.conn(), "next_mutation_id", Some("6")).unwrap();
+        insert(5, "pending");
+        let queue = |store: &crate::store::Store| -> Vec<(i64, String)> {
+            store
+                .conn()
+                .prepare("SELECT mutation_id, state FROM outbox ORDER BY mutation_id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        assert_eq!(queue(&store), [(5, "pending".to_owned())]);
+
+        assert_eq!(
+            requeue_forgotten(&mut store.conn(), &me, 20, 4).unwrap(),
+            Forgotten::Requeued(0),
+            "nothing forgotten"
+        );
+        assert_eq!(
+            requeue_forgotten(&mut store.conn(), &me, 20, 2).unwrap(),
+            Forgotten::Requeued(2)
+        );
+        assert_eq!(
+            queue(&store),
+            [
+                (3, "sent".to_owned()),
+                (4, "sent".to_owned()),
+                (5, "pending".to_owned())
+            ]
+        );
+        let pushed: Vec<i64> = unsent(&store.conn(), 10)
+            .unwrap()
+            .iter()
+            .map(|m| m.mutation_id)
+            .collect();
+        assert_eq!(pushed, [3, 4, 5], "the forgotten ones go first");
+
+        // A month later the journal is pruned; the server forgets everything.
+        apply_verdicts(&mut store.conn(), &me, 10, &verdicts[2..]).unwrap();
+        prune_journal(&store.conn(), 10 + (JOURNAL_DAYS + 1) * 86_400_000).unwrap();
+        assert_eq!(
+            requeue_forgotten(&mut store.conn(), &me, 20, 0).unwrap(),
+            Forgotten::Beyond
+        );
+        let old_id = crate::store::meta(&store.conn(), "client_id").unwrap();
+        let (new_id, lost) = start_new_numbering(&mut store.conn(), 0).unwrap();
+        assert_ne!(Some(new_id), old_id);
+        assert_eq!(lost, 4);
+        assert_eq!(
+            queue(&store),
+            [(1, "pending".to_owned())],
+            "the queued command, renumbered"
+        );
+        assert_eq!(
+            crate::store::meta(&store.conn(), "next_mutation_id")
                 .unwrap()
                 .as_deref(),
             Some("2")

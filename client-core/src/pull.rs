@@ -37,6 +37,10 @@ pub struct Page {
     /// Verdicts the device has not acknowledged yet.
     #[serde(default)]
     pub verdicts: Vec<Verdict>,
+    /// The device's newest mutation the server has a verdict for: below what the device
+    /// acknowledged, the server was restored from a backup and forgot some.
+    #[serde(default)]
+    pub last_mutation_id: i64,
 }
 
 /// One change of a [`Page`].

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_staged_rows.sql"),
     include_str!("../migrations/0004_mentor_index_covers_mentee.sql"),
     include_str!("../migrations/0005_view_query_columns.sql"),
+    include_str!("../migrations/0006_journal.sql"),
 ];
 
 /// The schema version this code writes.

@@ -91,6 +91,17 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// SQLite: write a consistent copy of the database to a file while it serves
+    /// (PostgreSQL: use pg_dump). See docs/operations.md.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// After restoring the database from a backup, with every server stopped: give it a new
+    /// epoch, so that every device starts a fresh snapshot and submits again the commands
+    /// the backup does not hold.
+    Restored,
 }
 
 fn database_url(cli: &Cli) -> String {
@@ -170,6 +181,29 @@ pub async fn main() -> anyhow::Result<()> {
         Command::Seed { size, .. } => {
             let db = open(&url, cli.pg_schema.as_ref()).await?;
             seed_demo(&db, size).await?;
+            db.close().await;
+        }
+        Command::Backup { to } => {
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            if to.exists() {
+                anyhow::bail!("{} exists; back up to a new file", to.display());
+            }
+            match crate::epoch::backup_sqlite(&db, to).await? {
+                Some(()) => eprintln!("backed up {} to {}", redact(&url), to.display()),
+                None => anyhow::bail!(
+                    "PostgreSQL databases are backed up with pg_dump (docs/operations.md)"
+                ),
+            }
+            db.close().await;
+        }
+        Command::Restored => {
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            let epoch = crate::epoch::renew(&db).await?;
+            eprintln!(
+                "{} has a new epoch ({epoch}): devices will take a fresh snapshot and submit \
+                 again what the backup lacks",
+                redact(&url)
+            );
             db.close().await;
         }
         Command::RunJob { job } => {

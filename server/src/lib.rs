@@ -7,6 +7,7 @@ pub mod clock;
 pub mod dashboard;
 pub mod db;
 pub mod domain;
+pub mod epoch;
 pub mod error;
 pub mod jobs;
 pub mod memory;

@@ -37,17 +37,18 @@ macro_rules! both_backends {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                let h = $crate::Harness::start($crate::Backend::Sqlite).await.unwrap();
-                super::$name(&h).await;
+                // `&mut`: a test may restart the server (it coerces to `&Harness`).
+                let mut h = $crate::Harness::start($crate::Backend::Sqlite).await.unwrap();
+                super::$name(&mut h).await;
                 h.stop().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                let Some(h) = $crate::Harness::start($crate::Backend::Postgres).await else {
+                let Some(mut h) = $crate::Harness::start($crate::Backend::Postgres).await else {
                     eprintln!("SKIPPED {}::postgres: set {} to run it", stringify!($name), $crate::PG_ENV);
                     return;
                 };
-                super::$name(&h).await;
+                super::$name(&mut h).await;
                 h.stop().await;
             }
         }
@@ -75,6 +76,7 @@ pub struct Harness {
     /// Where client databases go.
     pub dir: TempDir,
     schema: Option<(String, String)>,
+    opts: ConnectOptions,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -114,14 +116,7 @@ impl Harness {
         let clock = Arc::new(ManualClock::new(T0));
         let state = AppState::new(db.clone(), clock.clone(), Settings::default());
         let (a, b) = seed_fixture(&db, T0).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let serve_state = state.clone();
-        let server = tokio::spawn(async move {
-            mentorsync_server::serve::run(listener, serve_state)
-                .await
-                .unwrap();
-        });
+        let (addr, server) = serve(state.clone()).await;
         let proxy = proxy::Proxy::start(addr).await;
         Some(Harness {
             backend,
@@ -134,8 +129,67 @@ impl Harness {
             b,
             dir,
             schema,
+            opts,
             server,
         })
+    }
+
+    /// A backup of the server's database, made as an operator makes one: `VACUUM INTO`
+    /// while it serves on SQLite (`mentorsync-server backup`), `pg_dump` of its schema on
+    /// PostgreSQL.
+    pub async fn backup(&self) -> std::path::PathBuf {
+        let path = self
+            .dir
+            .path()
+            .join(format!("backup-{}", uuid::Uuid::new_v4().simple()));
+        match &self.schema {
+            None => mentorsync_server::epoch::backup_sqlite(&self.db, &path)
+                .await
+                .unwrap()
+                .unwrap(),
+            Some((url, schema)) => run_tool(
+                std::process::Command::new("pg_dump")
+                    .args(["--dbname", url, "--schema", schema, "--no-owner", "--file"])
+                    .arg(&path),
+            ),
+        }
+        path
+    }
+
+    /// Restores `backup` as docs/operations.md says: the server stopped, its database
+    /// replaced by the backup, `mentorsync-server restored` (a new epoch), the server
+    /// started again (on a new port, behind the same proxy).
+    pub async fn restore(&mut self, backup: &std::path::Path) {
+        self.state.shutdown.cancel();
+        let _ = (&mut self.server).await;
+        self.db.close().await;
+        match &self.schema {
+            None => {
+                let file = self.dir.path().join("server.db");
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+                }
+                std::fs::copy(backup, &file).unwrap();
+            }
+            Some((url, schema)) => {
+                Db::drop_pg_schema(url, schema).await.unwrap();
+                run_tool(
+                    std::process::Command::new("psql")
+                        .args(["--dbname", url, "-q", "-v", "ON_ERROR_STOP=1", "--file"])
+                        .arg(backup),
+                );
+            }
+        }
+        let db = Db::connect(&self.opts).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        mentorsync_server::epoch::renew(&db).await.unwrap();
+        let state = AppState::new(db.clone(), self.clock.clone(), Settings::default());
+        let (addr, server) = serve(state.clone()).await;
+        self.proxy.set_upstream(addr);
+        self.server_url = format!("http://{addr}");
+        self.db = db;
+        self.state = state;
+        self.server = server;
     }
 
     /// A client for `email`, signed in, with its own database file, talking through the proxy.
@@ -197,6 +251,29 @@ impl Harness {
         let now = mentorsync_server::clock::Clock::now_ms(&*self.clock);
         server_row(&self.db, now, chapter, entity, id).await
     }
+}
+
+/// Serves `state` on a free loopback port.
+async fn serve(state: AppState) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        mentorsync_server::serve::run(listener, state)
+            .await
+            .unwrap();
+    });
+    (addr, server)
+}
+
+fn run_tool(cmd: &mut std::process::Command) {
+    let out = cmd
+        .output()
+        .expect("the PostgreSQL client tools (pg_dump, psql)");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The seed of a randomised test: `MENTORSYNC_SEED` when set (to replay a run), else a

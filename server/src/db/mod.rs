@@ -50,6 +50,8 @@ pub enum Pool {
 pub struct Db {
     pool: Pool,
     notices: broadcast::Sender<Notice>,
+    /// The database's epoch, read once ([`crate::epoch`]).
+    pub(crate) epoch: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
 
 /// Where and how to connect.
@@ -128,7 +130,11 @@ impl Db {
 
     fn new(pool: Pool) -> Db {
         let (notices, _) = broadcast::channel(1024);
-        Db { pool, notices }
+        Db {
+            pool,
+            notices,
+            epoch: Default::default(),
+        }
     }
 
     /// The pool.

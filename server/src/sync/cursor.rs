@@ -24,6 +24,10 @@ pub struct Cursor {
     /// another set's position says nothing about this one's rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k: Option<SyncSet>,
+    /// The database epoch it was issued in ([`crate::epoch`]); absent in cursors issued
+    /// before epochs existed, which stay valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
 }
 
 /// A snapshot being paged: every visible row (`all`) or the rows of newly added scopes.
@@ -56,6 +60,7 @@ impl Cursor {
             t: None,
             s: None,
             k: set,
+            e: None,
         }
     }
 

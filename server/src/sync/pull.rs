@@ -54,6 +54,10 @@ pub async fn pull(
     if let Some(c) = &cursor {
         c.check_set(req.set)?;
     }
+    // A cursor of another epoch points into a change log this database does not have (it
+    // was restored from a backup since): start over with a full snapshot.
+    let epoch = crate::epoch::current(db).await?;
+    let cursor = cursor.filter(|c| c.e.as_deref().is_none_or(|e| e == epoch));
     let limit = req.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX) as usize;
 
     let mut tx = db.read_as(Acting::Chapter(&v.chapter_id)).await?;
@@ -110,6 +114,7 @@ pub async fn pull(
         .await?;
         w.commit().await?;
     }
+    cur.e = Some(epoch);
     Ok(PullResponse {
         changes,
         cursor: cur.encode(),
@@ -156,7 +161,9 @@ async fn start_round(
     let Some(prev) = previous else {
         return Ok(full(h));
     };
-    if prev.p < horizon {
+    // Older than the compacted log, or beyond this database's newest change (restored
+    // from a backup without a new epoch): either way the cursor's place is unknown here.
+    if prev.p < horizon || prev.p > target {
         return Ok(full(h));
     }
     let mut c = Cursor::at(prev.p, h.clone(), set);
