@@ -52,6 +52,13 @@ session = post(
     "/api/v1/mentor/sessions",
     {"mentee_id": mentee, "mentor_id": mentor, "scheduled_at": 4102444800000, "duration_minutes": 60},
 )["id"]
+# Sessions are booked with another mentor: the operations on the first one may deactivate
+# them, and an inactive mentor gets no sessions.
+booking_mentor, booking_mentee = db.execute(
+    "SELECT a.mentor_id, a.mentee_id FROM mentee_assignments a JOIN mentor_profiles m ON m.user_id = a.mentor_id "
+    "WHERE a.status = 'active' AND m.status = 'active' AND a.mentor_id <> ? ORDER BY a.mentor_id LIMIT 1",
+    (mentor,),
+).fetchone()
 pause = one(
     "SELECT id FROM pauses ORDER BY status IN ('requested', 'scheduled') DESC, id LIMIT 1"
 )
@@ -66,6 +73,8 @@ values = {
     "ST_FLAG_ID": one("SELECT id FROM flags WHERE status = 'open' ORDER BY id LIMIT 1"),
     "ST_SUBMISSION_ID": one("SELECT id FROM mission_submissions WHERE status = 'submitted' ORDER BY id LIMIT 1"),
     "ST_WORK_ITEM_ID": one("SELECT id FROM work_items WHERE status = 'open' ORDER BY id LIMIT 1"),
+    "ST_BOOKING_MENTOR_ID": booking_mentor,
+    "ST_BOOKING_MENTEE_ID": booking_mentee,
     "ST_COHORT_ID": one("SELECT id FROM cohorts ORDER BY id LIMIT 1"),
     "ST_CLIENT_ID": str(uuid.uuid4()),
 }

@@ -18,8 +18,10 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Sign-in email (case-insensitive).
+    #[schema(pattern = r"\S", max_length = 320)]
     pub email: String,
-    /// Password.
+    /// Password (at most 1,024 bytes).
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 

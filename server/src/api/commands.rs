@@ -69,11 +69,13 @@ pub struct PauseBody {
     /// Why (shown to coordinators); up to 500 characters, not only spaces.
     #[schema(pattern = r"\S", max_length = 500)]
     pub reason: String,
-    /// Epoch ms; absent or past means now.
+    /// Epoch ms (between 2000 and 2200); absent or past means now.
     #[serde(default)]
+    #[schema(minimum = 946_684_800_000_i64, maximum = 7_258_118_399_999_i64)]
     pub starts_at: Option<i64>,
-    /// Epoch ms; absent means until resumed.
+    /// Epoch ms (between 2000 and 2200); absent means until resumed.
     #[serde(default)]
+    #[schema(minimum = 946_684_800_000_i64, maximum = 7_258_118_399_999_i64)]
     pub ends_at: Option<i64>,
     /// Id for the new pause (UUID); generated when absent.
     #[serde(default)]
@@ -259,12 +261,15 @@ pub struct ScheduleBody {
     /// The mentor; defaults to you when you are a mentor.
     #[serde(default)]
     pub mentor_id: Option<Uuid>,
-    /// Epoch ms.
+    /// Epoch ms (between 2000 and 2200), at most five minutes in the past.
+    #[schema(minimum = 946_684_800_000_i64, maximum = 7_258_118_399_999_i64)]
     pub scheduled_at: i64,
     /// 5 to 480.
+    #[schema(minimum = 5, maximum = 480)]
     pub duration_minutes: i64,
-    /// Video-call link.
+    /// Video-call link (`http://` or `https://`).
     #[serde(default)]
+    #[schema(pattern = "^(https?://.*)?$", max_length = 2000)]
     pub meeting_link: Option<String>,
     /// Id for the new session; generated when absent.
     #[serde(default)]
@@ -330,11 +335,14 @@ pub async fn session_outcome(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitBody {
-    /// The programme's mission reference.
+    /// The programme's mission reference (up to 100 characters, not only spaces).
+    #[schema(pattern = r"\S", max_length = 100)]
     pub mission_ref: String,
-    /// Short title.
+    /// Short title (up to 200 characters, not only spaces).
+    #[schema(pattern = r"\S", max_length = 200)]
     pub title: String,
-    /// The work or a link to it.
+    /// The work or a link to it (up to 20,000 characters, not only spaces).
+    #[schema(pattern = r"\S", max_length = 20000)]
     pub content: String,
     /// Id for the new submission; generated when absent.
     #[serde(default)]
@@ -364,7 +372,8 @@ pub async fn submit_mission(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResubmitBody {
-    /// The revised work.
+    /// The revised work (up to 20,000 characters, not only spaces).
+    #[schema(pattern = r"\S", max_length = 20000)]
     pub content: String,
     /// The submission's version you saw.
     #[serde(default)]
@@ -539,6 +548,7 @@ pub async fn flag_step(
 #[serde(deny_unknown_fields)]
 pub struct NotesBody {
     /// Automerge changes (base64) made on top of the session's `notes_doc`.
+    #[schema(format = Byte, min_length = 1)]
     pub changes: String,
 }
 
