@@ -304,7 +304,8 @@ impl Client {
             stmt.query_map([], |r| r.get::<_, String>(0))?
                 .collect::<Result<_, _>>()?
         };
-        conn.execute("DELETE FROM outbox", [])?;
+        // The journal's ids belong to the old client id, which the device gives up below.
+        conn.execute_batch("DELETE FROM outbox; DELETE FROM journal;")?;
         let keys = touched.iter().flat_map(|t| outbox::parse_keys(t)).collect();
         match &me {
             Some(me) => outbox::rebase(&conn, me, self.now(), keys)?,
@@ -328,7 +329,8 @@ impl Client {
         let conn = self.inner.store.conn();
         conn.execute_batch(
             "DELETE FROM server_rows; DELETE FROM view_rows; DELETE FROM outbox; DELETE FROM rejections; \
-             DELETE FROM staged_rows; DELETE FROM sync_state; DELETE FROM meta WHERE key IN ('me', 'acked_mutation_id');",
+             DELETE FROM journal; DELETE FROM staged_rows; DELETE FROM sync_state; \
+             DELETE FROM meta WHERE key IN ('me', 'acked_mutation_id');",
         )?;
         // A new user on this device gets a new client id: mutation ids start over.
         store::set_meta(&conn, "client_id", Some(&uuid::Uuid::new_v4().to_string()))?;

@@ -661,8 +661,20 @@ async fn tokens_live_in_the_apps_store_and_logout_clears_the_device(h: &Harness)
     c.login("coordinator@a.test", mentorsync_tests::PASSWORD)
         .await
         .unwrap();
+    c.pause_mentor(&h.a.mentor, "exams", None).unwrap();
+    c.sync(|_| {}).await.unwrap();
+    let journal = |db: &rusqlite::Connection| -> i64 {
+        db.query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(journal(&db), 1, "the acknowledged pause is journaled");
 
     c.logout().await.unwrap();
+    assert_eq!(
+        journal(&db),
+        0,
+        "the journal is this person's and this device id's: it goes with them"
+    );
     assert!(keychain.0.lock().unwrap().is_none());
     assert!(
         c.roster(&RosterFilter::default()).unwrap().is_empty(),
