@@ -584,4 +584,27 @@ mod tests {
             Some("2")
         );
     }
+
+    /// The journal never holds more than [`JOURNAL_MAX`] commands, the newest ones.
+    #[test]
+    fn the_journal_keeps_at_most_its_bound() {
+        let (_dir, store) = crate::testing::store();
+        let mut conn = store.conn();
+        let tx = conn.transaction().unwrap();
+        for id in 1..=JOURNAL_MAX + 5 {
+            tx.execute(
+                "INSERT INTO journal (mutation_id, name, command, created_at, acknowledged_at) \
+                 VALUES (?1, 'resume_mentor', '{}', 0, 100)",
+                [id],
+            )
+            .unwrap();
+        }
+        prune_journal(&tx, 100).unwrap();
+        let (count, oldest): (i64, i64) = tx
+            .query_row("SELECT COUNT(*), MIN(mutation_id) FROM journal", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((count, oldest), (JOURNAL_MAX, 6));
+    }
 }

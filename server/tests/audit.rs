@@ -186,6 +186,7 @@ async fn admins_read_the_chapter_trail(app: &TestApp) {
         "/api/v1/audit?entity=planet",
         "/api/v1/audit?entity_id=not-a-uuid",
         "/api/v1/audit?limit=0",
+        "/api/v1/audit?limit=201",
         "/api/v1/audit?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z",
     ] {
         assert_error(&app.get(&a.admin.token, bad).await, 400, "bad_request");
@@ -275,9 +276,11 @@ async fn managers_read_a_mentors_history(app: &TestApp) {
         404,
         "not_found",
     );
-    assert_error(
-        &app.get(coord, &format!("{path}?cursor=garbage")).await,
-        400,
-        "bad_request",
-    );
+    for bad in ["cursor=garbage", "limit=0", "limit=201", "since=2026-01-01"] {
+        assert_error(
+            &app.get(coord, &format!("{path}?{bad}")).await,
+            400,
+            "bad_request",
+        );
+    }
 }

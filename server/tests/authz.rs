@@ -160,6 +160,7 @@ async fn authorization_matrix(app: &TestApp) {
         at,
     } = targets(app).await;
     let sub = |n: &str| json!({"mission_ref": n, "title": "t", "content": "c"});
+    let audit = format!("/api/v1/audit?entity_id={m}");
 
     let get = |p: String, allowed| case(Method::GET, p, Value::Null, allowed);
     let post = |p: String, body, allowed| case(Method::POST, p, body, allowed);
@@ -282,6 +283,11 @@ async fn authorization_matrix(app: &TestApp) {
             v.clone(),
             &[Admin, Director],
         ),
+        get(
+            format!("/api/v1/mentors/{m}/history"),
+            &[Admin, Coordinator],
+        ),
+        get(audit.clone(), &[Admin]),
     ];
 
     let audit_before: i64 = app
@@ -293,7 +299,13 @@ async fn authorization_matrix(app: &TestApp) {
     // Foreign chapter first, while every target is in a state where a leak would show.
     // (Submitting a mission names no row of chapter a: chapter b's mentee submits into b;
     // a refresh recomputes the caller's own cohorts.)
-    let names_no_row = ["/api/v1/missions", "/api/v1/director/dashboard/refresh"];
+    // The audit trail filters the caller's own chapter: a foreign id finds nothing there
+    // (`audit.rs` checks that it is empty).
+    let names_no_row = [
+        "/api/v1/missions",
+        "/api/v1/director/dashboard/refresh",
+        audit.as_str(),
+    ];
     for c in cases
         .iter()
         .filter(|c| !names_no_row.contains(&c.path.as_str()))

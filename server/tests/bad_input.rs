@@ -8,8 +8,42 @@ use serde_json::{Value, json};
 
 both_backends!(
     malformed_requests,
-    a_refusal_before_the_body_keeps_the_connection_honest
+    a_refusal_before_the_body_keeps_the_connection_honest,
+    a_device_clock_at_the_ends_of_time_is_refused_cleanly
 );
+
+/// The clock correction is arithmetic on numbers the device sends: at the extremes it
+/// saturates, and the times it yields are refused as out of range, never a panic or a 500.
+async fn a_device_clock_at_the_ends_of_time_is_refused_cleanly(app: &TestApp) {
+    let a = &app.a;
+    for (i, sent_at) in [i64::MAX, i64::MIN].into_iter().enumerate() {
+        let client = uuid::Uuid::new_v4().to_string();
+        let r = app
+            .http
+            .post(app.url("/api/v1/sync/push"))
+            .bearer_auth(&a.coordinator.token)
+            .header("x-mentorsync-protocol", "1")
+            .json(&serde_json::json!({
+                "client_id": client,
+                "sent_at": sent_at,
+                "mutations": [{"mutation_id": 1, "name": "pause_mentor", "issued_at": i64::MIN + i as i64,
+                    "args": {"mentor_id": a.mentor.id, "reason": "r", "ends_at": 1_800_000_000_000_i64}}],
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "case {i}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        let verdict = &body["verdicts"][0];
+        assert_eq!(verdict["status"], "rejected", "{body}");
+        assert_eq!(verdict["code"], "validation_failed", "{body}");
+    }
+    assert_eq!(
+        app.audit_count(&a.mentor.id).await,
+        1,
+        "only the seed's row"
+    );
+}
 
 async fn raw(
     app: &TestApp,

@@ -157,9 +157,10 @@ impl Harness {
     }
 
     /// Restores `backup` as docs/operations.md says: the server stopped, its database
-    /// replaced by the backup, `mentorsync-server restored` (a new epoch), the server
-    /// started again (on a new port, behind the same proxy).
-    pub async fn restore(&mut self, backup: &std::path::Path) {
+    /// replaced by the backup, `mentorsync-server restored` (a new epoch, unless
+    /// `renew_epoch` is false: an operator who skipped that step), the server started
+    /// again (on a new port, behind the same proxy).
+    pub async fn restore(&mut self, backup: &std::path::Path, renew_epoch: bool) {
         self.state.shutdown.cancel();
         let _ = (&mut self.server).await;
         self.db.close().await;
@@ -182,7 +183,9 @@ impl Harness {
         }
         let db = Db::connect(&self.opts).await.expect("connect");
         db.migrate().await.expect("migrate");
-        mentorsync_server::epoch::renew(&db).await.unwrap();
+        if renew_epoch {
+            mentorsync_server::epoch::renew(&db).await.unwrap();
+        }
         let state = AppState::new(db.clone(), self.clock.clone(), Settings::default());
         let (addr, server) = serve(state.clone()).await;
         self.proxy.set_upstream(addr);

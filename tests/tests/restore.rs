@@ -10,7 +10,10 @@ use mentorsync_protocol::{FlagSeverity, MentorStatus};
 use mentorsync_server::db::q;
 use mentorsync_tests::{Harness, both_backends};
 
-both_backends!(a_restored_server_gets_back_every_acknowledged_command);
+both_backends!(
+    a_restored_server_gets_back_every_acknowledged_command,
+    a_restore_without_a_new_epoch_is_caught_while_the_device_is_ahead
+);
 
 async fn count(h: &Harness, sql: &'static str, id: &str) -> i64 {
     let mut tx = h.db.read().await.unwrap();
@@ -59,7 +62,7 @@ async fn a_restored_server_gets_back_every_acknowledged_command(h: &mut Harness)
     let (cmd, queued) = flag(&a.mentee, "queued offline");
     one.execute(cmd).unwrap();
 
-    h.restore(&backup).await;
+    h.restore(&backup, true).await;
     assert_eq!(
         count(h, "SELECT COUNT(*) FROM flags WHERE id = $1", &after).await,
         0,
@@ -113,4 +116,37 @@ async fn a_restored_server_gets_back_every_acknowledged_command(h: &mut Harness)
         .await;
     admin.sync(|_| {}).await.unwrap();
     h.assert_mirrors_server(&admin, &a.id, "admin@a.test").await;
+}
+
+/// The operator forgot `mentorsync-server restored`: the epoch is the old one, but the
+/// device's cursor is beyond the newest change the restored database holds, and that
+/// alone starts a fresh snapshot (docs/operations.md).
+async fn a_restore_without_a_new_epoch_is_caught_while_the_device_is_ahead(h: &mut Harness) {
+    let a = h.a.clone();
+    let one = h.client("coordinator@a.test").await;
+    one.sync(|_| {}).await.unwrap();
+    let backup = h.backup().await;
+    one.pause_mentor(&a.mentor, "exams", None).unwrap();
+    one.sync(|_| {}).await.unwrap();
+    // A flag the device received after the backup from someone who will not resubmit it
+    // (the admin's phone is not seen again): the restored server does not have it, so the
+    // device must drop it.
+    let admin = h.client("admin@a.test").await;
+    admin.sync(|_| {}).await.unwrap();
+    let (cmd, lost) = flag(&a.mentee, "after the backup, never resubmitted");
+    admin.execute(cmd).unwrap();
+    admin.sync(|_| {}).await.unwrap();
+    one.sync(|_| {}).await.unwrap();
+
+    h.restore(&backup, false).await;
+    let report = one.sync(|_| {}).await.unwrap();
+    assert_eq!(report.rejected, 0);
+    let status = h.server_row(&a.id, "mentor", &a.mentor).await.unwrap()["status"].clone();
+    assert_eq!(status, MentorStatus::Paused.as_str(), "the pause is back");
+    assert_eq!(
+        count(h, "SELECT COUNT(*) FROM flags WHERE id = $1", &lost).await,
+        0
+    );
+    h.assert_mirrors_server(&one, &a.id, "coordinator@a.test")
+        .await;
 }

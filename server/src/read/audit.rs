@@ -97,7 +97,8 @@ const COLUMNS: &str = "SELECT a.id, a.at, a.entity, a.entity_id, a.action, a.fro
        a.actor_id, u.display_name AS actor_name, a.actor_role, a.details, a.client_id, a.mutation_id \
      FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.chapter_id = $1";
 
-/// Builds `… AND <clause>` with numbered placeholders (`?` becomes the next one).
+/// A query over the audit trail, extended one condition at a time: each `?` in a condition
+/// becomes the next numbered placeholder, bound to the next argument.
 struct Sql {
     text: String,
     args: Vec<Arg>,
