@@ -1,33 +1,29 @@
 //! Applies a command to the local view as the server would, so its effect shows at once.
-//! The checks are the server's own (the status machines of `mentorsync-protocol`, the same
-//! role table, the same one-open-pause and capacity rules), so a command that cannot
-//! succeed is refused here with the server's words instead of waiting to be rejected.
-//! Relationship checks (is this my mentor?) are implied: the device only holds rows its
-//! user may see.
+//!
+//! The decision is the rule book's (`mentorsync_protocol::rules`), the same function the
+//! server calls; this file only reads the facts it needs off the rows the device holds and
+//! writes the effects it returns into the view. The ties the server looks up are read off
+//! the device's rows: a coordinator's device holds exactly the mentors they coordinate, a
+//! mentor's holds their own active assignments. A row the device does not hold is "not
+//! found" here; the server, which holds every row, decides those commands.
 
 use crate::error::{CoreError, Result};
 use crate::rows::{self, Key};
-use mentorsync_protocol::command::{Command, Entity, ReviewDecision};
-use mentorsync_protocol::machine::*;
+use mentorsync_protocol::command::{Command, Entity};
+use mentorsync_protocol::machine::{
+    FlagAction, MentorAction, PauseAction, SessionAction, WorkItemAction,
+};
 use mentorsync_protocol::model::*;
-use mentorsync_protocol::{MentorStatus, PauseStatus, Role, WorkItemStatus};
+use mentorsync_protocol::rules::access::{self, MenteeTies};
+use mentorsync_protocol::rules::mentor::StatusChange;
+use mentorsync_protocol::rules::pause::{Created, Decided, MentorFacts, PauseChange, PauseFacts};
+use mentorsync_protocol::rules::{self, Caller, Clock, Move};
+use mentorsync_protocol::{ErrorCode, Refusal, Role, WorkItemKind};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
-use std::str::FromStr;
 
-fn refuse(code: &str, reason: impl Into<String>) -> CoreError {
-    CoreError::Rejected {
-        code: code.to_owned(),
-        reason: reason.into(),
-    }
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
+/// The device's view while one command is applied: what it read, what it wrote.
 struct View<'a> {
     conn: &'a Connection,
     me: &'a Me,
@@ -35,27 +31,35 @@ struct View<'a> {
     touched: Vec<Key>,
 }
 
-impl View<'_> {
-    fn load<T: DeserializeOwned>(&self, entity: Entity, id: &str) -> Result<(T, i64)> {
-        rows::get_view(self.conn, entity, id)?.ok_or_else(|| {
-            refuse(
-                "not_found",
-                format!(
+impl<'a> View<'a> {
+    fn caller(&self) -> Caller<'a> {
+        Caller::Person {
+            id: &self.me.id,
+            role: self.me.role,
+        }
+    }
+
+    fn clock(&self) -> Clock {
+        Clock::at(self.now)
+    }
+
+    fn load<T: DeserializeOwned>(&self, entity: Entity, id: &str) -> Result<T> {
+        match rows::get_view(self.conn, entity, id)? {
+            Some((row, _)) => Ok(row),
+            None => Err(CoreError::Rejected {
+                code: ErrorCode::NOT_FOUND.to_owned(),
+                reason: format!(
                     "{} not found on this device",
                     entity.as_str().replace('_', " ")
                 ),
-            )
-        })
+            }),
+        }
     }
 
-    fn save<T: Serialize>(
-        &mut self,
-        entity: Entity,
-        id: &str,
-        version: i64,
-        row: &T,
-    ) -> Result<()> {
-        rows::put_view(self.conn, entity, id, version, row, &self.me.chapter_id)?;
+    /// Writes a row, keeping the version its view row is based on (0 for a new row).
+    fn save<T: Serialize>(&mut self, entity: Entity, id: &str, row: &T) -> Result<()> {
+        let base = rows::get_view::<serde_json::Value>(self.conn, entity, id)?.map_or(0, |r| r.1);
+        rows::put_view(self.conn, entity, id, base, row, &self.me.chapter_id)?;
         let key = (entity, id.to_owned());
         if !self.touched.contains(&key) {
             self.touched.push(key);
@@ -63,448 +67,426 @@ impl View<'_> {
         Ok(())
     }
 
-    /// A plain status step on any row: the protocol decides, the row keeps its version.
-    fn step<A>(&mut self, entity: Entity, id: &str, action: A) -> Result<Value>
-    where
-        A: Action,
-        A::Status: FromStr + Serialize,
-    {
-        let (mut row, version): (Value, i64) = self.load(entity, id)?;
-        let current: A::Status = row["status"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| CoreError::Storage(format!("{entity} {id} has no readable status")))?;
-        let next = transition(current, action)?;
-        row["status"] = serde_json::to_value(next)?;
-        row["updated_at"] = json!(self.now);
-        self.save(entity, id, version, &row)?;
-        Ok(row)
+    /// Whether the caller coordinates `mentor_id`: a coordinator's device holds exactly
+    /// the mentors they coordinate.
+    fn coordinates(&self, mentor_id: &str) -> Result<bool> {
+        Ok(self.me.role == Role::Coordinator
+            && rows::get_view::<serde_json::Value>(self.conn, Entity::Mentor, mentor_id)?.is_some())
     }
 
-    fn open_pauses(&self, mentor_id: &str) -> Result<Vec<(Pause, i64)>> {
-        rows::view_where(
-            self.conn,
-            Entity::Pause,
-            "mentor_id",
-            mentor_id,
-            &["requested", "scheduled", "active"],
-        )
+    fn active_assignments(&self, column: &str, id: &str) -> Result<Vec<MenteeAssignment>> {
+        let held = rows::view_where(self.conn, Entity::MenteeAssignment, column, id, &["active"])?;
+        Ok(held.into_iter().map(|(a, _)| a).collect())
     }
 
-    fn no_open_pause(&self, mentor_id: &str) -> Result<()> {
-        match self.open_pauses(mentor_id)?.first() {
-            Some((p, _)) => Err(refuse(
-                "open_pause_exists",
-                format!(
-                    "the mentor already has a {} pause; decide on it or cancel it first",
-                    p.status
-                ),
-            )),
+    /// The mentee's current mentor, as far as the device holds their assignment.
+    fn current_mentor(&self, mentee_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .active_assignments("mentee_id", mentee_id)?
+            .into_iter()
+            .next()
+            .map(|a| a.mentor_id))
+    }
+
+    fn mentors(&self, mentor_id: &str, mentee_id: &str) -> Result<bool> {
+        Ok(self.current_mentor(mentee_id)?.as_deref() == Some(mentor_id))
+    }
+
+    fn mentee_ties(&self, mentee_id: &str) -> Result<MenteeTies> {
+        let mentor = self.current_mentor(mentee_id)?;
+        Ok(MenteeTies {
+            mentors: self.me.role == Role::Mentor && mentor.as_deref() == Some(&self.me.id),
+            coordinates_mentor: match mentor {
+                Some(m) => self.coordinates(&m)?,
+                None => false,
+            },
+        })
+    }
+
+    fn open_pauses(&self, mentor_id: &str) -> Result<Vec<Pause>> {
+        let open = ["requested", "scheduled", "active"];
+        let held = rows::view_where(self.conn, Entity::Pause, "mentor_id", mentor_id, &open)?;
+        Ok(held.into_iter().map(|(p, _)| p).collect())
+    }
+
+    fn mentor_facts(&self, mentor_id: &str) -> Result<(Mentor, bool, Vec<Pause>)> {
+        let mentor: Mentor = self.load(Entity::Mentor, mentor_id)?;
+        let coordinates = self.coordinates(&mentor.id)?;
+        let open = self.open_pauses(&mentor.id)?;
+        Ok((mentor, coordinates, open))
+    }
+
+    fn pause_facts(&self, pause_id: &str) -> Result<(Pause, Mentor, bool)> {
+        let pause: Pause = self.load(Entity::Pause, pause_id)?;
+        let mentor: Mentor = self.load(Entity::Mentor, &pause.mentor_id)?;
+        let coordinates = self.coordinates(&pause.mentor_id)?;
+        Ok((pause, mentor, coordinates))
+    }
+
+    fn move_mentor(&mut self, mentor: &Mentor, m: Move<MentorAction>) -> Result<()> {
+        let row = Mentor {
+            status: m.to,
+            updated_at: self.now,
+            ..mentor.clone()
+        };
+        self.save(Entity::Mentor, &row.id, &row)
+    }
+
+    fn change_pause(&mut self, c: &PauseChange) -> Result<()> {
+        let decides = matches!(c.change.action, PauseAction::Approve | PauseAction::Decline);
+        let row = Pause {
+            status: c.change.to,
+            ends_at: c.ends_at.or(c.pause.ends_at),
+            decided_by: match decides {
+                true => Some(self.me.id.clone()),
+                false => c.pause.decided_by.clone(),
+            },
+            updated_at: self.now,
+            ..c.pause.clone()
+        };
+        self.save(Entity::Pause, &row.id, &row)
+    }
+
+    fn write_created(&mut self, mentor: &Mentor, c: &Created) -> Result<()> {
+        for change in &c.cancelled {
+            self.change_pause(change)?;
+        }
+        let p = &c.pause;
+        let row = Pause {
+            id: p.id.clone(),
+            mentor_id: p.mentor_id.clone(),
+            status: p.status,
+            reason: p.reason.clone(),
+            starts_at: p.starts_at,
+            ends_at: p.ends_at,
+            created_by: Some(self.me.id.clone()),
+            decided_by: p.decided_by.clone(),
+            version: 0,
+            updated_at: self.now,
+        };
+        self.save(Entity::Pause, &row.id, &row)?;
+        match c.mentor {
+            Some(m) => self.move_mentor(mentor, m),
             None => Ok(()),
         }
     }
 
-    fn set_mentor(
-        &mut self,
-        mentor: &mut Mentor,
-        version: i64,
-        action: MentorAction,
-    ) -> Result<()> {
-        mentor.status = transition(mentor.status, action)?;
-        mentor.updated_at = self.now;
-        let id = mentor.id.clone();
-        self.save(Entity::Mentor, &id, version, mentor)
+    fn write_decided(&mut self, mentor: &Mentor, d: &Decided) -> Result<()> {
+        if let Some(m) = d.mentor {
+            self.move_mentor(mentor, m)?;
+        }
+        self.change_pause(&d.pause)
     }
 
-    fn insert_pause(
-        &mut self,
-        id: &str,
-        mentor_id: &str,
-        status: PauseStatus,
-        a: &mentorsync_protocol::command::PauseMentor,
-        decided: bool,
-    ) -> Result<()> {
-        let pause = Pause {
-            id: id.to_owned(),
-            mentor_id: mentor_id.to_owned(),
-            status,
-            reason: a.reason.trim().to_owned(),
-            starts_at: a.starts_at.unwrap_or(self.now),
-            ends_at: a.ends_at,
-            created_by: Some(self.me.id.clone()),
-            decided_by: decided.then(|| self.me.id.clone()),
-            version: 0,
-            updated_at: self.now,
+    fn mentor_status(&mut self, mentor_id: &str, rule: MentorRule) -> Result<()> {
+        let (mentor, coordinates, open) = self.mentor_facts(mentor_id)?;
+        let f = MentorFacts {
+            mentor: &mentor,
+            coordinates,
+            stale: false,
+            open_pauses: &open,
         };
-        self.save(Entity::Pause, id, 0, &pause)
+        let change = rule(self.caller(), self.clock(), f)?;
+        for p in &change.pauses {
+            self.change_pause(p)?;
+        }
+        self.move_mentor(&mentor, change.mentor)
     }
+
+    fn decide_pause(&mut self, pause_id: &str, rule: PauseRule) -> Result<()> {
+        let (pause, mentor, coordinates) = self.pause_facts(pause_id)?;
+        let f = PauseFacts {
+            pause: &pause,
+            mentor: &mentor,
+            coordinates,
+            stale: false,
+        };
+        let decided = rule(self.caller(), self.clock(), f)?;
+        self.write_decided(&mentor, &decided)
+    }
+
+    fn finish_session(&mut self, session_id: &str, outcome: SessionAction) -> Result<()> {
+        let s: Session = self.load(Entity::Session, session_id)?;
+        let coordinates = self.coordinates(&s.mentor_id)?;
+        let m = rules::session::finish(self.caller(), &s, coordinates, false, outcome)?;
+        let s = Session {
+            status: m.to,
+            updated_at: self.now,
+            ..s
+        };
+        self.save(Entity::Session, &s.id, &s)
+    }
+
+    fn act_on_item(&mut self, item_id: &str, action: WorkItemAction) -> Result<()> {
+        let item: WorkItem = self.load(Entity::WorkItem, item_id)?;
+        let coordinates = match &item.mentor_id {
+            Some(owner) => self.coordinates(owner)?,
+            None => false,
+        };
+        let m = rules::work_item::act(self.caller(), &item, coordinates, false, action)?;
+        self.work_item(&item, m)
+    }
+
+    fn decide_flag(&mut self, flag_id: &str, action: FlagAction) -> Result<()> {
+        let flag: Flag = self.load(Entity::Flag, flag_id)?;
+        let ties = self.mentee_ties(&flag.mentee_id)?;
+        let m = rules::flag::decide(self.caller(), &flag, ties, false, action)?;
+        let flag = Flag {
+            status: m.to,
+            updated_at: self.now,
+            ..flag
+        };
+        self.save(Entity::Flag, &flag.id, &flag)
+    }
+
+    fn work_item(&mut self, item: &WorkItem, m: Move<WorkItemAction>) -> Result<()> {
+        let done = m.action == WorkItemAction::Complete;
+        let row = WorkItem {
+            status: m.to,
+            completed_at: if done {
+                Some(self.now)
+            } else {
+                item.completed_at
+            },
+            overdue: item.overdue && !done,
+            updated_at: self.now,
+            ..item.clone()
+        };
+        self.save(Entity::WorkItem, &row.id, &row)
+    }
+}
+
+type MentorRule = fn(Caller<'_>, Clock, MentorFacts<'_>) -> Result<StatusChange, Refusal>;
+type PauseRule = fn(Caller<'_>, Clock, PauseFacts<'_>) -> Result<Decided, Refusal>;
+
+/// Merges a notes edit into the session, with the server's limits and codes (a document
+/// past its size limit is `payload_too_large`, as the server's 413).
+fn merge_notes(s: Session, changes: &str, now: i64) -> Result<Session> {
+    use base64::Engine;
+    use mentorsync_protocol::notes::{Notes, NotesError};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let refused = |e: NotesError| match e {
+        NotesError::TooLarge(m) => Refusal::new(ErrorCode::PAYLOAD_TOO_LARGE, m),
+        e => Refusal::new(ErrorCode::VALIDATION_FAILED, e.to_string()),
+    };
+    let invalid = |m: String| Refusal::new(ErrorCode::VALIDATION_FAILED, m);
+    let stored = s
+        .notes_doc
+        .as_deref()
+        .map(|d| b64.decode(d))
+        .transpose()
+        .map_err(|e| invalid(e.to_string()))?;
+    let mut notes = Notes::load(stored.as_deref()).map_err(|e| invalid(e.to_string()))?;
+    let changes = b64
+        .decode(changes.trim())
+        .map_err(|_| invalid("`changes` must be base64".into()))?;
+    notes.apply(&changes).map_err(refused)?;
+    Ok(Session {
+        notes: notes.text(),
+        notes_doc: Some(b64.encode(notes.save().map_err(refused)?)),
+        updated_at: now,
+        ..s
+    })
+}
+
+/// A new row as the device keeps it until the server's copy arrives: version 0.
+fn local<T>(mut row: T, version: impl FnOnce(&mut T) -> &mut i64) -> T {
+    *version(&mut row) = 0;
+    row
 }
 
 /// Applies `command` to the view. Ids of rows it creates are chosen here (and written into
 /// the command, so the server creates the same ids). Returns the rows it changed.
 pub fn apply(conn: &Connection, me: &Me, now: i64, command: &mut Command) -> Result<Vec<Key>> {
-    if !command.allowed_roles().contains(&me.role) {
-        return Err(refuse(
-            "forbidden",
-            format!("a {} may not {}", me.role, command.name().replace('_', " ")),
-        ));
-    }
     let mut v = View {
         conn,
         me,
         now,
         touched: Vec::new(),
     };
+    access::may_issue(v.caller(), command)?;
+    let requesting = matches!(command, Command::RequestPause(_));
     use Command::*;
     match command {
         PauseMentor(a) | RequestPause(a) => {
-            if a.reason.trim().is_empty() {
-                return Err(refuse("validation_failed", "`reason` must not be empty"));
-            }
-            let requesting = me.role == Role::Mentor;
-            if requesting && a.mentor_id != me.id {
-                return Err(refuse(
-                    "forbidden",
-                    "a mentor may only request a pause for themselves",
-                ));
-            }
-            let (mut mentor, version): (Mentor, i64) = v.load(Entity::Mentor, &a.mentor_id)?;
-            transition(mentor.status, MentorAction::Pause)?;
-            v.no_open_pause(&mentor.id)?;
-            let id = a.pause_id.get_or_insert_with(new_id).clone();
-            let a = a.clone();
-            if requesting {
-                v.insert_pause(&id, &mentor.id, PauseStatus::Requested, &a, false)?;
-            } else if a.starts_at.is_none_or(|s| s <= now) {
-                v.insert_pause(&id, &mentor.id, PauseStatus::Active, &a, true)?;
-                v.set_mentor(&mut mentor, version, MentorAction::Pause)?;
-            } else {
-                v.insert_pause(&id, &mentor.id, PauseStatus::Scheduled, &a, true)?;
-            }
+            let input = rules::pause::input(v.clock(), a)?;
+            a.pause_id = Some(input.pause_id.clone());
+            let (mentor, coordinates, open) = v.mentor_facts(&a.mentor_id)?;
+            let f = MentorFacts {
+                mentor: &mentor,
+                coordinates,
+                stale: false,
+                open_pauses: &open,
+            };
+            let created = match requesting {
+                true => rules::pause::request(v.caller(), input, f)?,
+                false => rules::pause::pause(v.caller(), v.clock(), input, f)?,
+            };
+            v.write_created(&mentor, &created)?;
         }
-        ResumeMentor(a) => {
-            let (mut mentor, version): (Mentor, i64) = v.load(Entity::Mentor, &a.mentor_id)?;
-            transition(mentor.status, MentorAction::Resume)?;
-            for (mut p, pv) in v.open_pauses(&mentor.id)? {
-                if p.status == PauseStatus::Active {
-                    p.status = transition(p.status, PauseAction::End)?;
-                    p.ends_at = Some(p.ends_at.map_or(now, |e| e.min(now)));
-                    let pid = p.id.clone();
-                    v.save(Entity::Pause, &pid, pv, &p)?;
-                }
-            }
-            v.set_mentor(&mut mentor, version, MentorAction::Resume)?;
-        }
+        ResumeMentor(a) => v.mentor_status(&a.mentor_id, rules::mentor::resume)?,
         DeactivateMentor(a) => {
-            let (mut mentor, version): (Mentor, i64) = v.load(Entity::Mentor, &a.mentor_id)?;
-            transition(mentor.status, MentorAction::Deactivate)?;
-            for (mut p, pv) in v.open_pauses(&mentor.id)? {
-                p.status = transition(p.status, PauseAction::Cancel)?;
-                let pid = p.id.clone();
-                v.save(Entity::Pause, &pid, pv, &p)?;
-            }
-            v.set_mentor(&mut mentor, version, MentorAction::Deactivate)?;
+            v.mentor_status(&a.mentor_id, |c, _, f| rules::mentor::deactivate(c, f))?
         }
-        ReactivateMentor(a) => {
-            let (mut mentor, version): (Mentor, i64) = v.load(Entity::Mentor, &a.mentor_id)?;
-            transition(mentor.status, MentorAction::Reactivate)?;
-            if mentor.certification_expires_at.is_none_or(|t| t <= now) {
-                return Err(refuse(
-                    "certification_invalid",
-                    "the mentor's certification is missing or expired; renew it before reactivating",
-                ));
-            }
-            v.set_mentor(&mut mentor, version, MentorAction::Reactivate)?;
-        }
-        ApprovePause(a) => {
-            let (mut p, pv): (Pause, i64) = v.load(Entity::Pause, &a.pause_id)?;
-            let starts_now = p.starts_at <= now;
-            let to = if starts_now {
-                PauseStatus::Active
-            } else {
-                PauseStatus::Scheduled
-            };
-            p.status = transition_to(p.status, PauseAction::Approve, to)?;
-            if starts_now {
-                let (mut mentor, version): (Mentor, i64) = v.load(Entity::Mentor, &p.mentor_id)?;
-                v.set_mentor(&mut mentor, version, MentorAction::Pause)?;
-            }
-            p.decided_by = Some(me.id.clone());
-            let pid = p.id.clone();
-            v.save(Entity::Pause, &pid, pv, &p)?;
-        }
-        DeclinePause(a) => {
-            v.step(Entity::Pause, &a.pause_id, PauseAction::Decline)?;
-        }
-        CancelPause(a) => {
-            let (p, _): (Pause, i64) = v.load(Entity::Pause, &a.pause_id)?;
-            if me.role == Role::Mentor {
-                if p.mentor_id != me.id {
-                    return Err(refuse(
-                        "forbidden",
-                        "a mentor may only cancel their own pause",
-                    ));
-                }
-                if p.status == PauseStatus::Active {
-                    return Err(refuse(
-                        "invalid_transition",
-                        "an active pause ends when your coordinator resumes you; ask them to",
-                    ));
-                }
-            }
-            v.step(Entity::Pause, &a.pause_id, PauseAction::Cancel)?;
-            if p.status == PauseStatus::Active {
-                let (mut mentor, version): (Mentor, i64) = v.load(Entity::Mentor, &p.mentor_id)?;
-                if mentor.status == MentorStatus::Paused {
-                    v.set_mentor(&mut mentor, version, MentorAction::Resume)?;
-                }
-            }
-        }
+        ReactivateMentor(a) => v.mentor_status(&a.mentor_id, rules::mentor::reactivate)?,
+        ApprovePause(a) => v.decide_pause(&a.pause_id, rules::pause::approve)?,
+        DeclinePause(a) => v.decide_pause(&a.pause_id, |c, _, f| rules::pause::decline(c, f))?,
+        CancelPause(a) => v.decide_pause(&a.pause_id, rules::pause::cancel)?,
         AssignMentee(a) => {
-            let (mentor, _): (Mentor, i64) = v.load(Entity::Mentor, &a.mentor_id)?;
-            if mentor.status != MentorStatus::Active {
-                return Err(refuse(
-                    "mentor_not_active",
-                    format!(
-                        "the mentor is {}; only an active mentor gets new mentees",
-                        mentor.status
-                    ),
-                ));
-            }
-            let held = rows::view_where::<Value>(
-                conn,
-                Entity::MenteeAssignment,
-                "mentor_id",
-                &mentor.id,
-                &["active"],
-            )?
-            .len() as i64;
-            if held >= mentor.capacity_weekly {
-                return Err(refuse(
-                    "capacity_exceeded",
-                    format!(
-                        "the mentor already holds {held} of {} mentees",
-                        mentor.capacity_weekly
-                    ),
-                ));
-            }
-            if !rows::view_where::<Value>(
-                conn,
-                Entity::MenteeAssignment,
-                "mentee_id",
-                &a.mentee_id,
-                &["active"],
-            )?
-            .is_empty()
-            {
-                return Err(refuse(
-                    "mentee_already_assigned",
-                    "the mentee already has an active mentor; end that assignment first",
-                ));
-            }
-            let id = a.assignment_id.get_or_insert_with(new_id).clone();
-            let row = MenteeAssignment {
-                id: id.clone(),
-                mentor_id: mentor.id.clone(),
-                mentee_id: a.mentee_id.clone(),
-                status: mentorsync_protocol::AssignmentStatus::Active,
-                started_at: now,
-                ended_at: None,
-                version: 0,
-                updated_at: now,
+            let input = rules::assignment::assign_input(a)?;
+            a.assignment_id = Some(input.0.clone());
+            let mentor: Mentor = v.load(Entity::Mentor, &a.mentor_id)?;
+            let coordinates = v.coordinates(&mentor.id)?;
+            rules::assignment::may_assign(v.caller(), coordinates, false)?;
+            let mentee: Mentee = v.load(Entity::Mentee, &input.1)?;
+            let held = v.active_assignments("mentor_id", &mentor.id)?.len() as i64;
+            let mentee_mentor = v.current_mentor(&mentee.id)?;
+            let f = rules::assignment::AssignFacts {
+                mentor: &mentor,
+                coordinates,
+                stale: false,
+                held,
+                mentee_mentor: mentee_mentor.as_deref(),
             };
-            v.save(Entity::MenteeAssignment, &id, 0, &row)?;
+            let row = rules::assignment::assign(v.caller(), v.clock(), input, f)?;
+            v.save(
+                Entity::MenteeAssignment,
+                &row.id.clone(),
+                &local(row, |r| &mut r.version),
+            )?;
         }
         EndAssignment(a) => {
-            let mut row = v.step(
-                Entity::MenteeAssignment,
-                &a.assignment_id,
-                AssignmentAction::End,
-            )?;
-            row["ended_at"] = json!(now);
-            let version =
-                rows::get_view::<Value>(conn, Entity::MenteeAssignment, &a.assignment_id)?
-                    .map_or(0, |r| r.1);
-            v.save(Entity::MenteeAssignment, &a.assignment_id, version, &row)?;
+            let row: MenteeAssignment = v.load(Entity::MenteeAssignment, &a.assignment_id)?;
+            let coordinates = v.coordinates(&row.mentor_id)?;
+            let m = rules::assignment::end(v.caller(), &row, coordinates, false)?;
+            let row = MenteeAssignment {
+                status: m.to,
+                ended_at: Some(now),
+                updated_at: now,
+                ..row
+            };
+            v.save(Entity::MenteeAssignment, &row.id, &row)?;
         }
         ScheduleSession(a) => {
-            if !(5..=480).contains(&a.duration_minutes) {
-                return Err(refuse(
-                    "validation_failed",
-                    "`duration_minutes` must be between 5 and 480",
-                ));
-            }
-            let mentor_id = a.mentor_id.get_or_insert_with(|| me.id.clone()).clone();
-            let (mentor, _): (Mentor, i64) = v.load(Entity::Mentor, &mentor_id)?;
-            if mentor.status != MentorStatus::Active {
-                return Err(refuse(
-                    "mentor_not_active",
-                    format!(
-                        "the mentor is {}; sessions are scheduled with active mentors",
-                        mentor.status
-                    ),
-                ));
-            }
-            let id = a.session_id.get_or_insert_with(new_id).clone();
-            let row = Session {
-                id: id.clone(),
-                mentor_id,
-                mentee_id: a.mentee_id.clone(),
-                status: mentorsync_protocol::SessionStatus::Scheduled,
-                scheduled_at: a.scheduled_at,
-                duration_minutes: a.duration_minutes,
-                meeting_link: a.meeting_link.clone(),
-                notes: String::new(),
-                notes_doc: None,
-                version: 0,
-                updated_at: now,
+            let input = rules::session::schedule_input(v.caller(), v.clock(), a)?;
+            a.session_id = Some(input.session_id.clone());
+            a.mentor_id = Some(input.mentor_id.clone());
+            let mentor: Mentor = v.load(Entity::Mentor, &input.mentor_id)?;
+            v.load::<Mentee>(Entity::Mentee, &input.mentee_id)?;
+            let f = rules::session::ScheduleFacts {
+                mentor: &mentor,
+                coordinates: v.coordinates(&mentor.id)?,
+                assigned: v.mentors(&mentor.id, &input.mentee_id)?,
             };
-            v.save(Entity::Session, &id, 0, &row)?;
+            let row = rules::session::schedule(v.caller(), v.clock(), input, f)?;
+            v.save(
+                Entity::Session,
+                &row.id.clone(),
+                &local(row, |r| &mut r.version),
+            )?;
         }
-        CompleteSession(a) => {
-            v.step(Entity::Session, &a.session_id, SessionAction::Complete)?;
-        }
-        CancelSession(a) => {
-            v.step(Entity::Session, &a.session_id, SessionAction::Cancel)?;
-        }
-        MarkNoShow(a) => {
-            v.step(Entity::Session, &a.session_id, SessionAction::NoShow)?;
-        }
+        CompleteSession(a) => v.finish_session(&a.session_id, SessionAction::Complete)?,
+        CancelSession(a) => v.finish_session(&a.session_id, SessionAction::Cancel)?,
+        MarkNoShow(a) => v.finish_session(&a.session_id, SessionAction::NoShow)?,
         EditSessionNotes(a) => {
-            use base64::Engine;
-            let (mut s, version): (Session, i64) = v.load(Entity::Session, &a.session_id)?;
-            let b64 = base64::engine::general_purpose::STANDARD;
-            let invalid = |e: String| refuse("validation_failed", e);
-            let stored = s
-                .notes_doc
-                .as_deref()
-                .map(|d| b64.decode(d))
-                .transpose()
-                .map_err(|e| invalid(e.to_string()))?;
-            let mut notes = mentorsync_protocol::notes::Notes::load(stored.as_deref())
-                .map_err(|e| invalid(e.to_string()))?;
-            let changes = b64
-                .decode(a.changes.trim())
-                .map_err(|_| invalid("`changes` must be base64".into()))?;
-            // The server's limits, with the server's codes (413 → payload_too_large).
-            let refused = |e: mentorsync_protocol::notes::NotesError| match e {
-                mentorsync_protocol::notes::NotesError::TooLarge(m) => {
-                    refuse("payload_too_large", m)
-                }
-                e => invalid(e.to_string()),
-            };
-            notes.apply(&changes).map_err(refused)?;
-            s.notes = notes.text();
-            s.notes_doc = Some(b64.encode(notes.save().map_err(refused)?));
-            s.updated_at = now;
-            let id = s.id.clone();
-            v.save(Entity::Session, &id, version, &s)?;
+            let s: Session = v.load(Entity::Session, &a.session_id)?;
+            let coordinates = v.coordinates(&s.mentor_id)?;
+            rules::session::require_access(v.caller(), &s, coordinates)?;
+            let s = merge_notes(s, &a.changes, now)?;
+            v.save(Entity::Session, &s.id, &s)?;
         }
         SubmitMission(a) => {
-            let id = a.submission_id.get_or_insert_with(new_id).clone();
-            let row = Submission {
-                id: id.clone(),
-                mentee_id: me.id.clone(),
-                mentor_id: None,
-                mission_ref: a.mission_ref.clone(),
-                title: a.title.clone(),
-                content: a.content.clone(),
-                status: mentorsync_protocol::SubmissionStatus::Submitted,
-                submitted_at: now,
-                reviewed_at: None,
-                reviewed_by: None,
-                feedback: None,
-                version: 0,
-                updated_at: now,
-            };
-            v.save(Entity::Submission, &id, 0, &row)?;
+            let input = rules::submission::submit_input(a)?;
+            a.submission_id = Some(input[0].clone());
+            let mentee: Mentee = v.load(Entity::Mentee, &me.id)?;
+            let mentor = v.current_mentor(&mentee.id)?;
+            let done = rules::submission::submit(v.clock(), &mentee.id, input, mentor.as_deref());
+            // The review item's id is the server's; it arrives with the next pull (and the
+            // mentee who submits does not see queues).
+            let row = local(done.submission, |r| &mut r.version);
+            v.save(Entity::Submission, &row.id.clone(), &row)?;
         }
         ResubmitMission(a) => {
-            let mut row = v.step(
-                Entity::Submission,
-                &a.submission_id,
-                SubmissionAction::Resubmit,
+            let content = rules::submission::resubmit_input(&a.content)?;
+            let s: Submission = v.load(Entity::Submission, &a.submission_id)?;
+            let mentor = v.current_mentor(&s.mentee_id)?;
+            let done = rules::submission::resubmit(
+                v.caller(),
+                v.clock(),
+                content,
+                &s,
+                false,
+                mentor.as_deref(),
             )?;
-            row["content"] = json!(a.content);
-            let version = rows::get_view::<Value>(conn, Entity::Submission, &a.submission_id)?
-                .map_or(0, |r| r.1);
-            v.save(Entity::Submission, &a.submission_id, version, &row)?;
+            v.save(Entity::Submission, &s.id, &done.submission)?;
         }
         ReviewMission(a) => {
-            let action = match a.decision {
-                ReviewDecision::Approved => SubmissionAction::Approve,
-                ReviewDecision::ChangesRequested => SubmissionAction::RequestChanges,
+            let feedback = rules::submission::review_input(a.feedback.as_deref())?;
+            let s: Submission = v.load(Entity::Submission, &a.submission_id)?;
+            let reviewer = match s.mentor_id.clone() {
+                Some(m) => Some(m),
+                None => v.current_mentor(&s.mentee_id)?,
             };
-            let mut row = v.step(Entity::Submission, &a.submission_id, action)?;
-            row["reviewed_at"] = json!(now);
-            row["reviewed_by"] = json!(me.id);
-            row["feedback"] = json!(a.feedback);
-            let version = rows::get_view::<Value>(conn, Entity::Submission, &a.submission_id)?
-                .map_or(0, |r| r.1);
-            v.save(Entity::Submission, &a.submission_id, version, &row)?;
-            let mentee = row["mentee_id"].as_str().unwrap_or_default().to_owned();
-            for (mut item, iv) in rows::view_where::<WorkItem>(
+            let open = ["open", "in_progress"];
+            let items: Vec<WorkItem> = rows::view_where::<WorkItem>(
                 conn,
                 Entity::WorkItem,
                 "mentee_id",
-                &mentee,
-                &["open", "in_progress"],
-            )? {
-                if item.reference_id.as_deref() == Some(a.submission_id.as_str()) {
-                    item.status = WorkItemStatus::Done;
-                    item.completed_at = Some(now);
-                    item.overdue = false;
-                    let iid = item.id.clone();
-                    v.save(Entity::WorkItem, &iid, iv, &item)?;
+                &s.mentee_id,
+                &open,
+            )?
+            .into_iter()
+            .map(|(i, _)| i)
+            .filter(|i| {
+                i.kind == WorkItemKind::MissionReview
+                    && i.reference_id.as_deref() == Some(s.id.as_str())
+            })
+            .collect();
+            let f = rules::submission::ReviewFacts {
+                submission: &s,
+                reviewer: reviewer.as_deref(),
+                mentors_mentee: me.role == Role::Mentor && v.mentors(&me.id, &s.mentee_id)?,
+                coordinates_reviewer: match &reviewer {
+                    Some(r) => v.coordinates(r)?,
+                    None => false,
+                },
+                stale: false,
+                items: &items,
+            };
+            let done = rules::submission::review(v.caller(), feedback, a.decision, f)?;
+            let row = Submission {
+                status: done.change.to,
+                reviewed_at: Some(now),
+                reviewed_by: Some(me.id.clone()),
+                feedback: done.feedback,
+                updated_at: now,
+                ..s
+            };
+            v.save(Entity::Submission, &row.id, &row)?;
+            for (mut item, moves) in done.items {
+                for m in moves {
+                    v.work_item(&item, m)?;
+                    item.status = m.to;
                 }
             }
         }
-        ClaimWorkItem(a) | CompleteWorkItem(a) | CancelWorkItem(a) => {
-            let (item, _): (WorkItem, i64) = v.load(Entity::WorkItem, &a.item_id)?;
-            if me.role == Role::Mentor && item.mentor_id.as_deref() != Some(me.id.as_str()) {
-                return Err(refuse(
-                    "forbidden",
-                    "this item is in another mentor's queue",
-                ));
-            }
-            let action = match command {
-                ClaimWorkItem(_) => WorkItemAction::Claim,
-                CompleteWorkItem(_) => WorkItemAction::Complete,
-                _ => WorkItemAction::Cancel,
-            };
-            let mut row = v.step(Entity::WorkItem, &item.id, action)?;
-            if action == WorkItemAction::Complete {
-                row["completed_at"] = json!(now);
-                let version =
-                    rows::get_view::<Value>(conn, Entity::WorkItem, &item.id)?.map_or(0, |r| r.1);
-                v.save(Entity::WorkItem, &item.id, version, &row)?;
-            }
-        }
+        ClaimWorkItem(a) => v.act_on_item(&a.item_id, WorkItemAction::Claim)?,
+        CompleteWorkItem(a) => v.act_on_item(&a.item_id, WorkItemAction::Complete)?,
+        CancelWorkItem(a) => v.act_on_item(&a.item_id, WorkItemAction::Cancel)?,
         RaiseFlag(a) => {
-            if a.reason.trim().is_empty() {
-                return Err(refuse("validation_failed", "`reason` must not be empty"));
-            }
-            v.load::<Value>(Entity::Mentee, &a.mentee_id)?;
-            let id = a.flag_id.get_or_insert_with(new_id).clone();
-            let row = Flag {
-                id: id.clone(),
-                mentee_id: a.mentee_id.clone(),
-                raised_by: me.id.clone(),
-                severity: a.severity,
-                status: mentorsync_protocol::FlagStatus::Open,
-                reason: a.reason.trim().to_owned(),
-                created_at: now,
-                version: 0,
-                updated_at: now,
-            };
-            v.save(Entity::Flag, &id, 0, &row)?;
+            let input = rules::flag::raise_input(a)?;
+            a.flag_id = Some(input.0.clone());
+            let mentee: Mentee = v.load(Entity::Mentee, &input.1)?;
+            let ties = v.mentee_ties(&mentee.id)?;
+            let row = rules::flag::raise(v.caller(), v.clock(), input, a, ties)?;
+            v.save(
+                Entity::Flag,
+                &row.id.clone(),
+                &local(row, |r| &mut r.version),
+            )?;
         }
-        AcknowledgeFlag(a) => {
-            v.step(Entity::Flag, &a.flag_id, FlagAction::Acknowledge)?;
-        }
-        ResolveFlag(a) => {
-            v.step(Entity::Flag, &a.flag_id, FlagAction::Resolve)?;
-        }
+        AcknowledgeFlag(a) => v.decide_flag(&a.flag_id, FlagAction::Acknowledge)?,
+        ResolveFlag(a) => v.decide_flag(&a.flag_id, FlagAction::Resolve)?,
     }
     Ok(v.touched)
 }

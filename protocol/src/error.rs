@@ -31,6 +31,15 @@ impl ErrorCode {
     pub const CONFLICT: &'static str = "conflict";
     pub const CURSOR_SET_MISMATCH: &'static str = "cursor_set_mismatch";
     pub const INVALID_TRANSITION: &'static str = "invalid_transition";
+    pub const OPEN_PAUSE_EXISTS: &'static str = "open_pause_exists";
+    pub const CAPACITY_EXCEEDED: &'static str = "capacity_exceeded";
+    pub const CERTIFICATION_INVALID: &'static str = "certification_invalid";
+    pub const MENTOR_NOT_ACTIVE: &'static str = "mentor_not_active";
+    pub const MENTEE_ALREADY_ASSIGNED: &'static str = "mentee_already_assigned";
+    pub const NOT_ASSIGNED: &'static str = "not_assigned";
+    pub const WINDOW_PASSED: &'static str = "window_passed";
+    pub const NOT_DUE: &'static str = "not_due";
+    pub const BAD_COMMAND: &'static str = "bad_command";
     pub const PAYLOAD_TOO_LARGE: &'static str = "payload_too_large";
     pub const UNSUPPORTED_MEDIA_TYPE: &'static str = "unsupported_media_type";
     pub const TOO_MANY_REQUESTS: &'static str = "too_many_requests";

@@ -10,6 +10,7 @@ pub mod model;
 #[cfg(feature = "notes")]
 pub mod notes;
 pub mod role;
+pub mod rules;
 pub mod status;
 pub mod sync;
 

@@ -32,7 +32,7 @@ impl Refusal {
 /// An action on an entity with a status machine.
 pub trait Action: Copy {
     /// The status type the action moves.
-    type Status: Copy + PartialEq + Display + 'static;
+    type Status: Copy + Eq + std::fmt::Debug + Display + 'static;
     /// The entity's name as a person says it ("mentor", "work item").
     const ENTITY: &'static str;
     /// The verb for messages ("pause", "resume").
@@ -79,7 +79,7 @@ fn refuse<A: Action>(current: A::Status, action: A) -> Refusal {
         }
     }
     Refusal::new(
-        "invalid_transition",
+        crate::ErrorCode::INVALID_TRANSITION,
         format!(
             "cannot {} a {} that is {current}; only a {} that is {} can be",
             action.verb(),

@@ -1,10 +1,12 @@
-//! Who may touch which row inside their chapter. Chapter isolation itself comes from
-//! every lookup filtering by chapter (a foreign id is "not found"); these checks decide
-//! the relationships: a coordinator's roster, a mentor's mentees, a mentee's own rows.
+//! The relationships the rule book's access rules read (a coordinator's roster, a
+//! mentor's mentees), looked up in the database. The rules themselves are
+//! `mentorsync_protocol::rules::access`.
 
 use super::{Ctx, DomainError};
 use crate::db::{Tx, q};
 use mentorsync_protocol::Role;
+use mentorsync_protocol::rules::Caller;
+use mentorsync_protocol::rules::access::{self as rules, MenteeTies};
 
 /// Whether `coordinator_id` currently coordinates `mentor_id` (looked up, never cached:
 /// coordinators change).
@@ -40,56 +42,48 @@ pub async fn current_mentor(tx: &mut Tx, mentee_id: &str) -> Result<Option<Strin
     .await
 }
 
-/// Admins, the scheduler, and the mentor's coordinator manage a mentor.
+/// Requires that the caller manage the mentor (the rule book's [`rules::manages_mentor`]).
 pub async fn require_manages_mentor(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<(), DomainError> {
-    if ctx.actor.is_chapter_wide() {
-        return Ok(());
-    }
-    if ctx.actor.role() == Some(Role::Coordinator)
-        && let Some(me) = ctx.actor.user_id()
-        && coordinates(ctx.tx, me, mentor_id).await?
-    {
-        return Ok(());
-    }
-    Err(DomainError::Forbidden(
-        "you do not coordinate this mentor".into(),
-    ))
+    let coordinates = ctx.coordinates(mentor_id).await?;
+    Ok(rules::manages_mentor(ctx.caller(), coordinates)?)
 }
 
-/// Who may act on a mentor's own work (sessions, reviews, queue): the mentor, their
-/// coordinator, admins and the scheduler.
+/// Requires the mentor themselves or whoever manages them.
 pub async fn require_mentor_or_manager(
     ctx: &mut Ctx<'_>,
     mentor_id: &str,
 ) -> Result<(), DomainError> {
-    if ctx.actor.is(mentor_id) {
-        return Ok(());
-    }
-    require_manages_mentor(ctx, mentor_id).await
+    let coordinates = ctx.coordinates(mentor_id).await?;
+    Ok(rules::mentor_or_manager(
+        ctx.caller(),
+        mentor_id,
+        coordinates,
+    )?)
 }
 
-/// Who may act about a mentee: their mentor, that mentor's coordinator, admins, the
-/// scheduler. (The mentee acts on their own rows through their own commands.)
+/// The caller's ties to a mentee, looked up only for the roles the rule reads them for.
+pub async fn mentee_ties(ctx: &mut Ctx<'_>, mentee_id: &str) -> Result<MenteeTies, DomainError> {
+    let mut ties = MenteeTies::default();
+    match ctx.caller() {
+        Caller::Person {
+            id,
+            role: Role::Mentor,
+        } => ties.mentors = mentors(ctx.tx, id, mentee_id).await?,
+        Caller::Person {
+            role: Role::Coordinator,
+            ..
+        } => {
+            if let Some(mentor) = current_mentor(ctx.tx, mentee_id).await? {
+                ties.coordinates_mentor = ctx.coordinates(&mentor).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(ties)
+}
+
+/// Requires that the caller look after the mentee (the rule book's [`rules::mentee_access`]).
 pub async fn require_mentee_access(ctx: &mut Ctx<'_>, mentee_id: &str) -> Result<(), DomainError> {
-    if ctx.actor.is_chapter_wide() {
-        return Ok(());
-    }
-    let Some(me) = ctx.actor.user_id().map(str::to_owned) else {
-        return Ok(());
-    };
-    let allowed = match ctx.actor.role() {
-        Some(Role::Mentor) => mentors(ctx.tx, &me, mentee_id).await?,
-        Some(Role::Coordinator) => match current_mentor(ctx.tx, mentee_id).await? {
-            Some(mentor) => coordinates(ctx.tx, &me, &mentor).await?,
-            None => false,
-        },
-        _ => false,
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden(
-            "this mentee is not in your care".into(),
-        ))
-    }
+    let ties = mentee_ties(ctx, mentee_id).await?;
+    Ok(rules::mentee_access(ctx.caller(), ties)?)
 }

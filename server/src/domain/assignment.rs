@@ -1,36 +1,26 @@
-//! Mentee assignments. A paused or inactive mentor gets no new mentees, a mentor never
-//! holds more active mentees than their weekly capacity, and a mentee has at most one
-//! active mentor (a unique partial index backs this up under concurrency).
+//! Mentee assignments: the facts an assignment decision needs, read under lock, and the
+//! writes of its effects. The rules are `mentorsync_protocol::rules::assignment`.
 
-use super::access::require_manages_mentor;
-use super::{Ctx, DomainError, validate};
+use super::{Ctx, DomainError};
 use crate::db::q;
-use mentorsync_protocol::MentorStatus;
 use mentorsync_protocol::command::{AssignMentee, Entity};
-use mentorsync_protocol::machine::{AssignmentAction, transition};
+use mentorsync_protocol::machine::Action;
 use mentorsync_protocol::model::{Mentee, MenteeAssignment, Mentor};
+use mentorsync_protocol::rules::assignment::{self as rules, AssignFacts};
 
 type Primary = (Entity, String);
 
 /// Assigns a mentee to a mentor.
 pub async fn assign(ctx: &mut Ctx<'_>, a: &AssignMentee) -> Result<Primary, DomainError> {
-    let id = ctx.new_id("assignment_id", a.assignment_id.as_deref())?;
-    let mentee_id = validate::id("mentee_id", &a.mentee_id)?;
-    // The mentor row is locked so two concurrent assignments cannot both see free capacity.
+    let input = rules::assign_input(a)?;
+    // The mentor row is locked so two concurrent assignments cannot both see free capacity
+    // (a unique partial index backs up "one active mentor per mentee").
     let mentor: Mentor = ctx.load(Entity::Mentor, &a.mentor_id, true).await?;
-    require_manages_mentor(ctx, &mentor.id).await?;
-    ctx.check_version(Entity::Mentor, &mentor.id, mentor.version)
-        .await?;
-    let mentee: Mentee = ctx.load(Entity::Mentee, &mentee_id, true).await?;
-    if mentor.status != MentorStatus::Active {
-        return Err(DomainError::refuse(
-            "mentor_not_active",
-            format!(
-                "the mentor is {}; only an active mentor gets new mentees",
-                mentor.status
-            ),
-        ));
-    }
+    let coordinates = ctx.coordinates(&mentor.id).await?;
+    let stale = ctx.stale(mentor.version);
+    let gate = rules::may_assign(ctx.caller(), coordinates, stale);
+    ctx.decided((Entity::Mentor, &mentor.id), gate).await?;
+    let mentee: Mentee = ctx.load(Entity::Mentee, &input.1, true).await?;
     let held: i64 = ctx
         .tx
         .fetch_one(
@@ -38,45 +28,39 @@ pub async fn assign(ctx: &mut Ctx<'_>, a: &AssignMentee) -> Result<Primary, Doma
                 .bind(&mentor.id),
         )
         .await?;
-    if held >= mentor.capacity_weekly {
-        return Err(DomainError::refuse(
-            "capacity_exceeded",
-            format!(
-                "the mentor already holds {held} of {} mentees",
-                mentor.capacity_weekly
-            ),
-        ));
-    }
-    if let Some(current) = super::access::current_mentor(ctx.tx, &mentee.id).await? {
-        let reason = if current == mentor.id {
-            "the mentee is already assigned to this mentor"
-        } else {
-            "the mentee already has an active mentor; end that assignment first"
-        };
-        return Err(DomainError::refuse("mentee_already_assigned", reason));
-    }
+    let mentee_mentor = super::access::current_mentor(ctx.tx, &mentee.id).await?;
+    let f = AssignFacts {
+        mentor: &mentor,
+        coordinates,
+        stale,
+        held,
+        mentee_mentor: mentee_mentor.as_deref(),
+    };
+    let verdict = rules::assign(ctx.caller(), ctx.clock(), input, f);
+    let row = ctx.decided((Entity::Mentor, &mentor.id), verdict).await?;
     ctx.tx
         .execute(
             q("INSERT INTO mentee_assignments (id, chapter_id, mentor_id, mentee_id, status, started_at, version, \
-               updated_at) VALUES ($1, $2, $3, $4, 'active', $5, 1, $5)")
-            .bind(id.as_str())
+               updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $6)")
+            .bind(row.id.as_str())
             .bind(ctx.chapter().to_owned())
-            .bind(mentor.id.as_str())
-            .bind(mentee.id.as_str())
-            .bind(ctx.now),
+            .bind(row.mentor_id.as_str())
+            .bind(row.mentee_id.as_str())
+            .bind(row.status.as_str())
+            .bind(row.started_at),
         )
         .await?;
     ctx.audit(
         Entity::MenteeAssignment,
-        &id,
+        &row.id,
         "create",
         None,
-        "active",
+        row.status.as_str(),
         1,
         None,
     )
     .await?;
-    Ok((Entity::MenteeAssignment, id))
+    Ok((Entity::MenteeAssignment, row.id))
 }
 
 /// Ends an assignment: the mentee no longer has this mentor.
@@ -84,16 +68,18 @@ pub async fn end(ctx: &mut Ctx<'_>, assignment_id: &str) -> Result<Primary, Doma
     let a: MenteeAssignment = ctx
         .load(Entity::MenteeAssignment, assignment_id, true)
         .await?;
-    require_manages_mentor(ctx, &a.mentor_id).await?;
-    ctx.check_version(Entity::MenteeAssignment, &a.id, a.version)
+    let coordinates = ctx.coordinates(&a.mentor_id).await?;
+    let stale = ctx.stale(a.version);
+    let verdict = rules::end(ctx.caller(), &a, coordinates, stale);
+    let m = ctx
+        .decided((Entity::MenteeAssignment, &a.id), verdict)
         .await?;
-    let next = transition(a.status, AssignmentAction::End)?;
     ctx.versioned_update(
         Entity::MenteeAssignment,
         &a.id,
         q("UPDATE mentee_assignments SET status = $1, ended_at = $2, version = version + 1, updated_at = $2 \
            WHERE id = $3 AND version = $4")
-        .bind(next.as_str())
+        .bind(m.to.as_str())
         .bind(ctx.now)
         .bind(a.id.as_str())
         .bind(a.version),
@@ -102,9 +88,9 @@ pub async fn end(ctx: &mut Ctx<'_>, assignment_id: &str) -> Result<Primary, Doma
     ctx.audit(
         Entity::MenteeAssignment,
         &a.id,
-        "end",
+        m.action.verb(),
         Some(a.status.as_str()),
-        next.as_str(),
+        m.to.as_str(),
         a.version + 1,
         None,
     )

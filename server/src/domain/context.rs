@@ -5,8 +5,9 @@ use super::DomainError;
 use super::error::ChangedBy;
 use crate::db::{ChangeRow, DbRow, FromDb, Q, Tx, q};
 use crate::rows;
-use mentorsync_protocol::Role;
 use mentorsync_protocol::command::Entity;
+use mentorsync_protocol::rules::{Caller, Clock};
+use mentorsync_protocol::{ErrorCode, Refusal, Role};
 use serde::Serialize;
 
 /// Who issues a command.
@@ -235,17 +236,53 @@ impl<'a> Ctx<'a> {
             .ok_or(DomainError::NotFound(entity))
     }
 
-    /// Refuses with 409 when the caller said which version they saw and it is not the
-    /// current one. Checked once, against the command's target row.
-    pub async fn check_version(
+    /// The caller as the rule book sees them.
+    pub fn caller(&self) -> Caller<'a> {
+        match &self.actor.kind {
+            ActorKind::User { id, role } => Caller::Person { id, role: *role },
+            ActorKind::System => Caller::Scheduler,
+        }
+    }
+
+    /// The command's clock for the rule book: now, and when its person issued it.
+    pub fn clock(&self) -> Clock {
+        Clock {
+            now: self.now,
+            issued_at: self.actor.issued_at,
+        }
+    }
+
+    /// Whether the caller said which version of the command's target they saw and it is
+    /// not `current_version`. Asked once, of the target row.
+    pub fn stale(&mut self, current_version: i64) -> bool {
+        matches!(self.expected_version.take(), Some(v) if v != current_version)
+    }
+
+    /// The rule book's verdict on the command's target `(entity, id)`: a stale version
+    /// becomes a conflict that shows the row as it is now and who changed it.
+    pub async fn decided<T>(
         &mut self,
-        entity: Entity,
-        id: &str,
-        current_version: i64,
-    ) -> Result<(), DomainError> {
-        match self.expected_version.take() {
-            Some(v) if v != current_version => Err(self.conflict(entity, id).await),
-            _ => Ok(()),
+        (entity, id): (Entity, &str),
+        verdict: Result<T, Refusal>,
+    ) -> Result<T, DomainError> {
+        match verdict {
+            Err(r) if r.code == ErrorCode::VERSION_CONFLICT => Err(self.conflict(entity, id).await),
+            other => Ok(other?),
+        }
+    }
+
+    /// Whether the caller is a coordinator who currently coordinates `mentor_id` (looked
+    /// up only for coordinators, never cached: coordinators change).
+    pub async fn coordinates(&mut self, mentor_id: &str) -> Result<bool, DomainError> {
+        match (&self.actor.kind, mentor_id) {
+            (
+                ActorKind::User {
+                    id,
+                    role: Role::Coordinator,
+                },
+                m,
+            ) => Ok(super::access::coordinates(self.tx, id, m).await?),
+            _ => Ok(false),
         }
     }
 
@@ -364,14 +401,6 @@ impl<'a> Ctx<'a> {
     pub async fn notify(&mut self, n: crate::notify::NewNotification) -> Result<(), DomainError> {
         crate::notify::outbox::enqueue(self.tx, &self.actor.chapter_id, self.now, &n).await?;
         Ok(())
-    }
-
-    /// The id for a row the command creates: the client's (validated) or a new UUIDv7.
-    pub fn new_id(&self, field: &str, client_id: Option<&str>) -> Result<String, DomainError> {
-        match client_id {
-            Some(id) => super::validate::id(field, id),
-            None => Ok(uuid::Uuid::now_v7().to_string()),
-        }
     }
 
     /// Records that a row left the scope it had (its mentor changed): readers of the old

@@ -1,7 +1,7 @@
 //! Why a command did not happen.
 
-use mentorsync_protocol::Refusal;
 use mentorsync_protocol::command::Entity;
+use mentorsync_protocol::{ErrorCode, Refusal};
 
 /// A command's failure. Everything but `Database` is the caller's to act on.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +32,7 @@ pub enum DomainError {
     },
     /// A business rule refuses it (status machine, capacity, certification…).
     #[error("{0}")]
-    Refused(#[from] Refusal),
+    Refused(Refusal),
     /// A concurrent command won a uniqueness race (the database constraint caught it).
     #[error("{0}")]
     Conflict(String),
@@ -71,10 +71,17 @@ impl std::fmt::Display for ChangedBy {
     }
 }
 
-impl DomainError {
-    /// Shorthand for a business-rule refusal.
-    pub fn refuse(code: &'static str, reason: impl Into<String>) -> Self {
-        DomainError::Refused(Refusal::new(code, reason))
+/// A rule book refusal in the shape its cause has on the server: bad input, a caller who
+/// may not, a size limit, or a business rule. (A stale version goes through
+/// `Ctx::decided`, which adds the current row.)
+impl From<Refusal> for DomainError {
+    fn from(r: Refusal) -> Self {
+        match r.code {
+            ErrorCode::VALIDATION_FAILED => DomainError::Invalid(r.reason),
+            ErrorCode::FORBIDDEN => DomainError::Forbidden(r.reason),
+            ErrorCode::PAYLOAD_TOO_LARGE => DomainError::TooLarge(r.reason),
+            _ => DomainError::Refused(r),
+        }
     }
 }
 

@@ -18,7 +18,6 @@ mod pause;
 mod session;
 mod submission;
 mod system;
-mod validate;
 mod work_item;
 
 pub use access::{
@@ -31,6 +30,7 @@ pub use system::{SystemCommand, execute_system};
 
 use crate::db::Tx;
 use mentorsync_protocol::Command;
+use mentorsync_protocol::machine::{FlagAction, SessionAction, WorkItemAction};
 
 /// Runs `command` as `actor` at `now` in `tx` and reads its main row back. On error the
 /// caller must roll back (dropping the transaction does): a command either happens
@@ -69,18 +69,11 @@ pub async fn apply_premerged(
     expected_version: Option<i64>,
     premerged: Option<Premerged>,
 ) -> Result<Done, DomainError> {
-    if let Some(role) = actor.role()
-        && !command.allowed_roles().contains(&role)
-    {
-        return Err(DomainError::Forbidden(format!(
-            "a {role} may not {}",
-            command.name().replace('_', " ")
-        )));
-    }
     let mut ctx = Ctx::new(tx, actor, now, expected_version).with_premerged(premerged);
+    mentorsync_protocol::rules::access::may_issue(ctx.caller(), command)?;
     use Command::*;
     let primary = match command {
-        PauseMentor(a) => mentor::pause(&mut ctx, a).await?,
+        PauseMentor(a) => pause::pause(&mut ctx, a).await?,
         ResumeMentor(a) => mentor::resume(&mut ctx, &a.mentor_id).await?,
         DeactivateMentor(a) => mentor::deactivate(&mut ctx, &a.mentor_id).await?,
         ReactivateMentor(a) => mentor::reactivate(&mut ctx, &a.mentor_id).await?,
@@ -92,22 +85,22 @@ pub async fn apply_premerged(
         EndAssignment(a) => assignment::end(&mut ctx, &a.assignment_id).await?,
         ScheduleSession(a) => session::schedule(&mut ctx, a).await?,
         CompleteSession(a) => {
-            session::finish(&mut ctx, &a.session_id, session::Outcome::Complete).await?
+            session::finish(&mut ctx, &a.session_id, SessionAction::Complete).await?
         }
-        CancelSession(a) => {
-            session::finish(&mut ctx, &a.session_id, session::Outcome::Cancel).await?
-        }
-        MarkNoShow(a) => session::finish(&mut ctx, &a.session_id, session::Outcome::NoShow).await?,
+        CancelSession(a) => session::finish(&mut ctx, &a.session_id, SessionAction::Cancel).await?,
+        MarkNoShow(a) => session::finish(&mut ctx, &a.session_id, SessionAction::NoShow).await?,
         EditSessionNotes(a) => session::edit_notes(&mut ctx, a).await?,
         SubmitMission(a) => submission::submit(&mut ctx, a).await?,
         ResubmitMission(a) => submission::resubmit(&mut ctx, a).await?,
         ReviewMission(a) => submission::review(&mut ctx, a).await?,
-        ClaimWorkItem(a) => work_item::claim(&mut ctx, &a.item_id).await?,
-        CompleteWorkItem(a) => work_item::complete(&mut ctx, &a.item_id).await?,
-        CancelWorkItem(a) => work_item::cancel(&mut ctx, &a.item_id).await?,
+        ClaimWorkItem(a) => work_item::act(&mut ctx, &a.item_id, WorkItemAction::Claim).await?,
+        CompleteWorkItem(a) => {
+            work_item::act(&mut ctx, &a.item_id, WorkItemAction::Complete).await?
+        }
+        CancelWorkItem(a) => work_item::act(&mut ctx, &a.item_id, WorkItemAction::Cancel).await?,
         RaiseFlag(a) => flag::raise(&mut ctx, a).await?,
-        AcknowledgeFlag(a) => flag::acknowledge(&mut ctx, &a.flag_id).await?,
-        ResolveFlag(a) => flag::resolve(&mut ctx, &a.flag_id).await?,
+        AcknowledgeFlag(a) => flag::decide(&mut ctx, &a.flag_id, FlagAction::Acknowledge).await?,
+        ResolveFlag(a) => flag::decide(&mut ctx, &a.flag_id, FlagAction::Resolve).await?,
     };
     ctx.finish(primary).await
 }

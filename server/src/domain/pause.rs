@@ -1,21 +1,23 @@
-//! Pauses: a mentor's own request, a coordinator's decision, cancellation. At most one
-//! requested, scheduled or active pause per mentor: checked here for a clear message, and
-//! enforced by a unique partial index for concurrent commands.
+//! Pauses and the mentor status that follows them: the rows a pause decision needs, read
+//! under lock, and the writes of its effects. The rules are the rule book's
+//! (`mentorsync_protocol::rules::pause`).
 
-use super::access::require_manages_mentor;
-use super::mentor::{ended_now, pause_window, set_status};
-use super::{Ctx, DomainError, validate};
+use super::{Ctx, DomainError};
 use crate::db::q;
 use crate::notify::{Audience, NewNotification};
 use crate::rows::PAUSE_COLUMNS;
+use mentorsync_protocol::PauseStatus;
 use mentorsync_protocol::command::{Entity, PauseMentor};
-use mentorsync_protocol::machine::{MentorAction, PauseAction, transition, transition_to};
+use mentorsync_protocol::machine::{Action, MentorAction, PauseAction};
 use mentorsync_protocol::model::{Mentor, Pause};
-use mentorsync_protocol::{MentorStatus, PauseStatus, Role};
+use mentorsync_protocol::rules::pause::{
+    self as rules, Created, Decided, MentorFacts, PauseChange, PauseFacts,
+};
+use mentorsync_protocol::rules::{Move, input};
 
 type Primary = (Entity, String);
 
-/// The mentor's requested, scheduled and active pauses.
+/// The mentor's requested, scheduled and active pauses, locked.
 pub(super) async fn open_pauses(
     ctx: &mut Ctx<'_>,
     mentor_id: &str,
@@ -28,68 +30,55 @@ pub(super) async fn open_pauses(
     Ok(ctx.tx.fetch_all(q(sql).bind(mentor_id)).await?)
 }
 
-/// Refuses when the mentor already has an open pause.
-pub(super) async fn ensure_no_open_pause(
+/// Loads the mentor a command targets (locked) and what a decision about them needs.
+/// The open pauses are read after the rule book's access check would pass or fail
+/// alike, so reading them costs nothing a stranger could observe.
+pub(super) async fn mentor_facts(
     ctx: &mut Ctx<'_>,
     mentor_id: &str,
-) -> Result<(), DomainError> {
-    if let Some(p) = open_pauses(ctx, mentor_id).await?.first() {
-        return Err(DomainError::refuse(
-            "open_pause_exists",
-            format!(
-                "the mentor already has a {} pause; decide on it or cancel it first",
-                p.status
-            ),
-        ));
-    }
-    Ok(())
+) -> Result<(Mentor, bool, bool, Vec<Pause>), DomainError> {
+    let mentor: Mentor = ctx.load(Entity::Mentor, mentor_id, true).await?;
+    let coordinates = ctx.coordinates(&mentor.id).await?;
+    let stale = ctx.stale(mentor.version);
+    let open = open_pauses(ctx, &mentor.id).await?;
+    Ok((mentor, coordinates, stale, open))
 }
 
-/// Inserts a pause and audits its creation.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn insert_pause(
+/// Moves a mentor's status with a versioned update and an audit row.
+pub(super) async fn set_status(
     ctx: &mut Ctx<'_>,
-    id: &str,
-    mentor_id: &str,
-    status: PauseStatus,
-    reason: &str,
-    starts_at: i64,
-    ends_at: Option<i64>,
-    decided_by: Option<&str>,
+    mentor: &Mentor,
+    m: Move<MentorAction>,
 ) -> Result<(), DomainError> {
-    ctx.tx
-        .execute(
-            q("INSERT INTO pauses (id, chapter_id, mentor_id, status, reason, starts_at, ends_at, created_by, \
-               decided_by, created_at, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $10)")
-            .bind(id)
-            .bind(ctx.chapter().to_owned())
-            .bind(mentor_id)
-            .bind(status.as_str())
-            .bind(reason)
-            .bind(starts_at)
-            .bind(ends_at)
-            .bind(ctx.actor.user_id())
-            .bind(decided_by)
-            .bind(ctx.now),
+    ctx.versioned_update(
+        Entity::Mentor,
+        &mentor.id,
+        q(
+            "UPDATE mentor_profiles SET status = $1, version = version + 1, updated_at = $2 \
+           WHERE user_id = $3 AND version = $4",
         )
-        .await?;
-    ctx.audit(Entity::Pause, id, "create", None, status.as_str(), 1, None)
-        .await
+        .bind(m.to.as_str())
+        .bind(ctx.now)
+        .bind(mentor.id.as_str())
+        .bind(mentor.version),
+    )
+    .await?;
+    ctx.audit(
+        Entity::Mentor,
+        &mentor.id,
+        m.action.verb(),
+        Some(mentor.status.as_str()),
+        m.to.as_str(),
+        mentor.version + 1,
+        None,
+    )
+    .await
 }
 
-/// Moves a pause by `action` (to its first target, or `to` for approval).
-pub(super) async fn update_pause(
-    ctx: &mut Ctx<'_>,
-    pause: &Pause,
-    action: PauseAction,
-    to: Option<PauseStatus>,
-    ends_at: Option<i64>,
-) -> Result<PauseStatus, DomainError> {
-    let next = match to {
-        Some(target) => transition_to(pause.status, action, target)?,
-        None => transition(pause.status, action)?,
-    };
-    let decided_by = match action {
+/// Writes a pause's change with a versioned update and an audit row.
+pub(super) async fn update_pause(ctx: &mut Ctx<'_>, c: &PauseChange) -> Result<(), DomainError> {
+    let pause = &c.pause;
+    let decided_by = match c.change.action {
         PauseAction::Approve | PauseAction::Decline => ctx.actor.user_id().map(str::to_owned),
         _ => None,
     };
@@ -98,60 +87,98 @@ pub(super) async fn update_pause(
         &pause.id,
         q("UPDATE pauses SET status = $1, decided_by = COALESCE($2, decided_by), ends_at = COALESCE($3, ends_at), \
            version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6")
-        .bind(next.as_str())
+        .bind(c.change.to.as_str())
         .bind(decided_by)
-        .bind(ends_at)
+        .bind(c.ends_at)
         .bind(ctx.now)
         .bind(pause.id.as_str())
         .bind(pause.version),
     )
     .await?;
-    let verb = match action {
-        PauseAction::Approve => "approve",
-        PauseAction::Decline => "decline",
-        PauseAction::Start => "start",
-        PauseAction::End => "end",
-        PauseAction::Cancel => "cancel",
-    };
     ctx.audit(
         Entity::Pause,
         &pause.id,
-        verb,
+        c.change.action.verb(),
         Some(pause.status.as_str()),
-        next.as_str(),
+        c.change.to.as_str(),
         pause.version + 1,
         None,
     )
-    .await?;
-    Ok(next)
+    .await
 }
 
-/// A mentor asks for a pause for themselves; a coordinator decides.
-pub async fn request(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, DomainError> {
-    let reason = validate::text("reason", &a.reason, 500)?;
-    let (starts_at, ends_at) = pause_window(ctx.now, ctx.actor.issued_at, a.starts_at, a.ends_at)?;
-    let pause_id = ctx.new_id("pause_id", a.pause_id.as_deref())?;
-    let mentor: Mentor = ctx.load(Entity::Mentor, &a.mentor_id, true).await?;
-    if !ctx.actor.is(&mentor.id) {
-        return Err(DomainError::Forbidden(
-            "a mentor may only request a pause for themselves".into(),
-        ));
+/// Writes a created pause: overtaken pauses cancelled, the pause inserted, the mentor moved.
+pub(super) async fn write_created(
+    ctx: &mut Ctx<'_>,
+    mentor: &Mentor,
+    c: &Created,
+) -> Result<(), DomainError> {
+    for change in &c.cancelled {
+        update_pause(ctx, change).await?;
     }
-    ctx.check_version(Entity::Mentor, &mentor.id, mentor.version)
+    let p = &c.pause;
+    ctx.tx
+        .execute(
+            q("INSERT INTO pauses (id, chapter_id, mentor_id, status, reason, starts_at, ends_at, created_by, \
+               decided_by, created_at, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $10)")
+            .bind(p.id.as_str())
+            .bind(ctx.chapter().to_owned())
+            .bind(p.mentor_id.as_str())
+            .bind(p.status.as_str())
+            .bind(p.reason.as_str())
+            .bind(p.starts_at)
+            .bind(p.ends_at)
+            .bind(ctx.actor.user_id())
+            .bind(p.decided_by.as_deref())
+            .bind(ctx.now),
+        )
         .await?;
-    transition(mentor.status, MentorAction::Pause)?;
-    ensure_no_open_pause(ctx, &mentor.id).await?;
-    insert_pause(
-        ctx,
-        &pause_id,
-        &mentor.id,
-        PauseStatus::Requested,
-        &reason,
-        starts_at,
-        ends_at,
+    ctx.audit(
+        Entity::Pause,
+        &p.id,
+        "create",
+        None,
+        p.status.as_str(),
+        1,
         None,
     )
     .await?;
+    if let Some(m) = c.mentor {
+        set_status(ctx, mentor, m).await?;
+    }
+    Ok(())
+}
+
+/// A coordinator pauses a mentor now (or schedules a pause from `starts_at`).
+pub async fn pause(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, DomainError> {
+    let input = rules::input(ctx.clock(), a)?;
+    let (mentor, coordinates, stale, open) = mentor_facts(ctx, &a.mentor_id).await?;
+    let f = MentorFacts {
+        mentor: &mentor,
+        coordinates,
+        stale,
+        open_pauses: &open,
+    };
+    let verdict = rules::pause(ctx.caller(), ctx.clock(), input, f);
+    let created = ctx.decided((Entity::Mentor, &mentor.id), verdict).await?;
+    write_created(ctx, &mentor, &created).await?;
+    Ok((Entity::Mentor, mentor.id))
+}
+
+/// A mentor asks for a pause for themselves; their coordinator is told and decides.
+pub async fn request(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, DomainError> {
+    let input = rules::input(ctx.clock(), a)?;
+    let (mentor, coordinates, stale, open) = mentor_facts(ctx, &a.mentor_id).await?;
+    let f = MentorFacts {
+        mentor: &mentor,
+        coordinates,
+        stale,
+        open_pauses: &open,
+    };
+    let verdict = rules::request(ctx.caller(), input, f);
+    let created = ctx.decided((Entity::Mentor, &mentor.id), verdict).await?;
+    write_created(ctx, &mentor, &created).await?;
+    let pause_id = created.pause.id;
     ctx.notify(NewNotification {
         kind: "pause_requested",
         audience: Audience::Coordinator,
@@ -160,87 +187,80 @@ pub async fn request(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, Doma
         cohort_id: None,
         entity: Entity::Pause,
         entity_id: pause_id.clone(),
-        message: format!("{} asks for a pause: {reason}", mentor.display_name),
+        message: format!(
+            "{} asks for a pause: {}",
+            mentor.display_name, created.pause.reason
+        ),
     })
     .await?;
     Ok((Entity::Pause, pause_id))
 }
 
-async fn target(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Pause, DomainError> {
+/// Loads a pause (locked), its mentor, and the caller's ties. The mentor is locked only
+/// when the decision may move them (the pause has begun), as before any decision.
+pub(super) async fn pause_facts(
+    ctx: &mut Ctx<'_>,
+    pause_id: &str,
+) -> Result<(Pause, Mentor, bool, bool), DomainError> {
     let pause: Pause = ctx.load(Entity::Pause, pause_id, true).await?;
-    Ok(pause)
+    let coordinates = ctx.coordinates(&pause.mentor_id).await?;
+    let stale = ctx.stale(pause.version);
+    let may_move = pause.starts_at <= ctx.now || pause.status == PauseStatus::Active;
+    let mentor: Mentor = ctx.load(Entity::Mentor, &pause.mentor_id, may_move).await?;
+    Ok((pause, mentor, coordinates, stale))
+}
+
+/// Writes a decision on a pause: the mentor's move first, then the pause's.
+pub(super) async fn write_decided(
+    ctx: &mut Ctx<'_>,
+    mentor: &Mentor,
+    d: &Decided,
+) -> Result<(), DomainError> {
+    if let Some(m) = d.mentor {
+        set_status(ctx, mentor, m).await?;
+    }
+    update_pause(ctx, &d.pause).await
+}
+
+async fn decide(
+    ctx: &mut Ctx<'_>,
+    pause_id: &str,
+    rule: fn(
+        mentorsync_protocol::rules::Caller<'_>,
+        mentorsync_protocol::rules::Clock,
+        PauseFacts<'_>,
+    ) -> Result<Decided, mentorsync_protocol::Refusal>,
+) -> Result<Primary, DomainError> {
+    let (pause, mentor, coordinates, stale) = pause_facts(ctx, pause_id).await?;
+    let f = PauseFacts {
+        pause: &pause,
+        mentor: &mentor,
+        coordinates,
+        stale,
+    };
+    let verdict = rule(ctx.caller(), ctx.clock(), f);
+    let decided = ctx.decided((Entity::Pause, &pause.id), verdict).await?;
+    write_decided(ctx, &mentor, &decided).await?;
+    Ok((Entity::Pause, pause.id))
 }
 
 /// Approves a requested pause: active at once if it has started, else scheduled.
 pub async fn approve(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainError> {
-    let pause = target(ctx, pause_id).await?;
-    require_manages_mentor(ctx, &pause.mentor_id).await?;
-    ctx.check_version(Entity::Pause, &pause.id, pause.version)
-        .await?;
-    let starts_now = pause.starts_at <= ctx.now;
-    let to = if starts_now {
-        PauseStatus::Active
-    } else {
-        PauseStatus::Scheduled
-    };
-    transition_to(pause.status, PauseAction::Approve, to)?;
-    if starts_now {
-        let mentor: Mentor = ctx.load(Entity::Mentor, &pause.mentor_id, true).await?;
-        set_status(ctx, &mentor, MentorAction::Pause).await?;
-    }
-    update_pause(ctx, &pause, PauseAction::Approve, Some(to), None).await?;
-    Ok((Entity::Pause, pause.id))
+    decide(ctx, pause_id, rules::approve).await
 }
 
 /// Declines a requested pause.
 pub async fn decline(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainError> {
-    let pause = target(ctx, pause_id).await?;
-    require_manages_mentor(ctx, &pause.mentor_id).await?;
-    ctx.check_version(Entity::Pause, &pause.id, pause.version)
-        .await?;
-    update_pause(ctx, &pause, PauseAction::Decline, None, None).await?;
-    Ok((Entity::Pause, pause.id))
+    decide(ctx, pause_id, |caller, _, f| rules::decline(caller, f)).await
 }
 
-/// Cancels an open pause. A mentor may withdraw their own request or scheduled pause;
-/// ending an active pause early is a resume, which their coordinator decides.
+/// Cancels an open pause (a mentor's own request or scheduled pause; any, for whoever
+/// manages the mentor).
 pub async fn cancel(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainError> {
-    let pause = target(ctx, pause_id).await?;
-    if ctx.actor.role() == Some(Role::Mentor) {
-        if !ctx.actor.is(&pause.mentor_id) {
-            return Err(DomainError::Forbidden(
-                "a mentor may only cancel their own pause".into(),
-            ));
-        }
-        if pause.status == PauseStatus::Active {
-            return Err(DomainError::refuse(
-                "invalid_transition",
-                "an active pause ends when your coordinator resumes you; ask them to",
-            ));
-        }
-    } else {
-        require_manages_mentor(ctx, &pause.mentor_id).await?;
-    }
-    ctx.check_version(Entity::Pause, &pause.id, pause.version)
-        .await?;
-    let was_active = pause.status == PauseStatus::Active;
-    let mentor: Option<Mentor> = match was_active {
-        true => Some(ctx.load(Entity::Mentor, &pause.mentor_id, true).await?),
-        false => None,
-    };
-    if let Some(m) = mentor.as_ref().filter(|m| m.status == MentorStatus::Paused) {
-        super::mentor::require_unexpired_certification(m, ctx.now, "ending their pause")?;
-    }
-    update_pause(
-        ctx,
-        &pause,
-        PauseAction::Cancel,
-        None,
-        was_active.then(|| ended_now(&pause, ctx.now)),
-    )
-    .await?;
-    if let Some(m) = mentor.filter(|m| m.status == MentorStatus::Paused) {
-        set_status(ctx, &m, MentorAction::Resume).await?;
-    }
-    Ok((Entity::Pause, pause.id))
+    decide(ctx, pause_id, rules::cancel).await
+}
+
+/// The id a scheduler-created pause gets.
+pub(super) fn new_pause_id() -> String {
+    input::new_id("pause_id", None).unwrap_or_default()
 }

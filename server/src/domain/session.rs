@@ -1,148 +1,91 @@
-//! Sessions between a mentor and their mentee.
+//! Sessions between a mentor and their mentee: facts under lock and the writes of the
+//! effects. The rules are `mentorsync_protocol::rules::session`.
 
-use super::access::{mentors, require_manages_mentor, require_mentor_or_manager};
-use super::{Ctx, DomainError, validate};
+use super::access::mentors;
+use super::{Ctx, DomainError};
 use crate::db::q;
 use mentorsync_protocol::command::{EditSessionNotes, Entity, ScheduleSession};
-use mentorsync_protocol::machine::{SessionAction, transition};
-use mentorsync_protocol::model::{Mentor, Session};
-use mentorsync_protocol::{MentorStatus, Role};
+use mentorsync_protocol::machine::SessionAction;
+use mentorsync_protocol::model::{Mentee, Mentor, Session};
+use mentorsync_protocol::rules::session::{self as rules, ScheduleFacts};
 
 type Primary = (Entity, String);
-
-/// How far in the past a session may start: the minutes between picking a time and
-/// sending it.
-const PAST_TOLERANCE_MS: i64 = 5 * 60_000;
 
 /// Schedules a session. A mentor schedules with their own mentees; a coordinator or admin
 /// names the mentor.
 pub async fn schedule(ctx: &mut Ctx<'_>, a: &ScheduleSession) -> Result<Primary, DomainError> {
-    let id = ctx.new_id("session_id", a.session_id.as_deref())?;
-    let mentee_id = validate::id("mentee_id", &a.mentee_id)?;
-    let scheduled_at = validate::time("scheduled_at", a.scheduled_at)?;
-    if scheduled_at < ctx.now - PAST_TOLERANCE_MS {
-        if ctx
-            .actor
-            .issued_at
-            .is_some_and(|i| scheduled_at >= i - PAST_TOLERANCE_MS)
-        {
-            return Err(DomainError::refuse(
-                "window_passed",
-                format!(
-                    "the session was to start at {}, which passed while the command waited to \
-                     be sent; nothing was scheduled",
-                    validate::rfc3339(scheduled_at)
-                ),
-            ));
-        }
-        return Err(DomainError::Invalid(
-            "`scheduled_at` is in the past; sessions are scheduled from now on".into(),
-        ));
-    }
-    if !(5..=480).contains(&a.duration_minutes) {
-        return Err(DomainError::Invalid(
-            "`duration_minutes` must be between 5 and 480".into(),
-        ));
-    }
-    let link = validate::link("meeting_link", a.meeting_link.as_deref())?;
-    let mentor_id = match (&a.mentor_id, ctx.actor.role()) {
-        (Some(m), _) => validate::id("mentor_id", m)?,
-        (None, Some(Role::Mentor)) => ctx.actor.user_id().unwrap_or_default().to_owned(),
-        (None, _) => return Err(DomainError::Invalid("`mentor_id` is required".into())),
-    };
-    let mentor: Mentor = ctx.load(Entity::Mentor, &mentor_id, false).await?;
-    ctx.load::<mentorsync_protocol::model::Mentee>(Entity::Mentee, &mentee_id, false)
+    let input = rules::schedule_input(ctx.caller(), ctx.clock(), a)?;
+    let mentor: Mentor = ctx.load(Entity::Mentor, &input.mentor_id, false).await?;
+    ctx.load::<Mentee>(Entity::Mentee, &input.mentee_id, false)
         .await?;
-    require_mentor_or_manager(ctx, &mentor.id).await?;
-    if mentor.status != MentorStatus::Active {
-        return Err(DomainError::refuse(
-            "mentor_not_active",
-            format!(
-                "the mentor is {}; sessions are scheduled with active mentors",
-                mentor.status
-            ),
-        ));
-    }
-    if !mentors(ctx.tx, &mentor.id, &mentee_id).await? {
-        return Err(DomainError::refuse(
-            "not_assigned",
-            "the mentee is not assigned to this mentor",
-        ));
-    }
+    let coordinates = ctx.coordinates(&mentor.id).await?;
+    let assigned = mentors(ctx.tx, &mentor.id, &input.mentee_id).await?;
+    let f = ScheduleFacts {
+        mentor: &mentor,
+        coordinates,
+        assigned,
+    };
+    let s = rules::schedule(ctx.caller(), ctx.clock(), input, f)?;
     ctx.tx
         .execute(
             q("INSERT INTO sessions (id, chapter_id, mentor_id, mentee_id, status, scheduled_at, duration_minutes, \
-               meeting_link, created_at, version, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', $5, $6, $7, $8, 1, $8)")
-            .bind(id.as_str())
+               meeting_link, created_at, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $9)")
+            .bind(s.id.as_str())
             .bind(ctx.chapter().to_owned())
-            .bind(mentor.id.as_str())
-            .bind(mentee_id.as_str())
-            .bind(scheduled_at)
-            .bind(a.duration_minutes)
-            .bind(link)
+            .bind(s.mentor_id.as_str())
+            .bind(s.mentee_id.as_str())
+            .bind(s.status.as_str())
+            .bind(s.scheduled_at)
+            .bind(s.duration_minutes)
+            .bind(s.meeting_link.as_deref())
             .bind(ctx.now),
         )
         .await?;
-    ctx.audit(Entity::Session, &id, "create", None, "scheduled", 1, None)
-        .await?;
-    Ok((Entity::Session, id))
+    ctx.audit(
+        Entity::Session,
+        &s.id,
+        "create",
+        None,
+        s.status.as_str(),
+        1,
+        None,
+    )
+    .await?;
+    Ok((Entity::Session, s.id))
 }
 
-/// The session's mentor, their coordinator, admins and the scheduler may act on it.
-async fn require_session_access(ctx: &mut Ctx<'_>, s: &Session) -> Result<(), DomainError> {
-    if ctx.actor.role() == Some(Role::Mentor) {
-        if ctx.actor.is(&s.mentor_id) {
-            return Ok(());
-        }
-        return Err(DomainError::Forbidden(
-            "this is another mentor's session".into(),
-        ));
-    }
-    require_manages_mentor(ctx, &s.mentor_id).await
-}
-
-/// How a scheduled session ended.
-#[derive(Debug, Clone, Copy)]
-pub enum Outcome {
-    /// It took place.
-    Complete,
-    /// Called off.
-    Cancel,
-    /// The mentee did not come.
-    NoShow,
-}
-
-/// Records a session's outcome.
+/// Records a session's outcome (`Complete`, `Cancel`, `NoShow`).
 pub async fn finish(
     ctx: &mut Ctx<'_>,
     session_id: &str,
-    outcome: Outcome,
+    outcome: SessionAction,
 ) -> Result<Primary, DomainError> {
     let s: Session = ctx.load(Entity::Session, session_id, true).await?;
-    require_session_access(ctx, &s).await?;
-    ctx.check_version(Entity::Session, &s.id, s.version).await?;
-    let (action, verb) = match outcome {
-        Outcome::Complete => (SessionAction::Complete, "complete"),
-        Outcome::Cancel => (SessionAction::Cancel, "cancel"),
-        Outcome::NoShow => (SessionAction::NoShow, "no_show"),
-    };
-    let next = transition(s.status, action)?;
+    let coordinates = ctx.coordinates(&s.mentor_id).await?;
+    let stale = ctx.stale(s.version);
+    let verdict = rules::finish(ctx.caller(), &s, coordinates, stale, outcome);
+    let m = ctx.decided((Entity::Session, &s.id), verdict).await?;
     ctx.versioned_update(
         Entity::Session,
         &s.id,
         q("UPDATE sessions SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4")
-            .bind(next.as_str())
+            .bind(m.to.as_str())
             .bind(ctx.now)
             .bind(s.id.as_str())
             .bind(s.version),
     )
     .await?;
+    let verb = match outcome {
+        SessionAction::Complete => "complete",
+        SessionAction::Cancel => "cancel",
+        SessionAction::NoShow => "no_show",
+    };
     ctx.audit(
         Entity::Session,
         &s.id,
         verb,
         Some(s.status.as_str()),
-        next.as_str(),
+        m.to.as_str(),
         s.version + 1,
         None,
     )
@@ -155,7 +98,8 @@ pub async fn finish(
 /// before the transaction (`notes::premerge`).
 pub async fn edit_notes(ctx: &mut Ctx<'_>, a: &EditSessionNotes) -> Result<Primary, DomainError> {
     let s: Session = ctx.load(Entity::Session, &a.session_id, true).await?;
-    require_session_access(ctx, &s).await?;
+    let coordinates = ctx.coordinates(&s.mentor_id).await?;
+    rules::require_access(ctx.caller(), &s, coordinates)?;
     let (text, doc) = match ctx.premerged(&s.id, s.version) {
         Some(merged) => merged,
         None => {

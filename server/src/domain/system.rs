@@ -2,16 +2,15 @@
 //! but run through the same [`Ctx`] as every other command: row locks, status machine,
 //! versioned update, audit row with actor `system`, change log, notifications.
 
-use super::mentor::{self, set_status};
-use super::pause::{insert_pause, open_pauses, update_pause};
+use super::mentor;
+use super::pause::{mentor_facts, new_pause_id, pause_facts, write_created, write_decided};
 use super::{Actor, Applied, Ctx, DomainError};
 use crate::db::{Tx, q};
 use crate::notify::{Audience, NewNotification};
 use crate::rows::StoredWorkItem;
 use mentorsync_protocol::command::Entity;
-use mentorsync_protocol::machine::{MentorAction, PauseAction, transition};
 use mentorsync_protocol::model::{Mentor, Pause};
-use mentorsync_protocol::{MentorStatus, PauseStatus, WorkItemStatus};
+use mentorsync_protocol::rules::pause::{self as rules, MentorFacts, PauseFacts};
 
 type Primary = (Entity, String);
 
@@ -64,10 +63,6 @@ pub async fn execute_system(
         .await
 }
 
-fn not_due(what: &str) -> DomainError {
-    DomainError::refuse("not_due", what.to_owned())
-}
-
 /// Tells the mentor's coordinator (resolved when sent) what the scheduler did.
 async fn notify_coordinator(
     ctx: &mut Ctx<'_>,
@@ -90,16 +85,15 @@ async fn notify_coordinator(
 }
 
 async fn start_pause(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainError> {
-    let pause: Pause = ctx.load(Entity::Pause, pause_id, true).await?;
-    if pause.status != PauseStatus::Scheduled || pause.starts_at > ctx.now {
-        return Err(not_due(
-            "the pause is not a scheduled pause that has started",
-        ));
-    }
-    let m: Mentor = ctx.load(Entity::Mentor, &pause.mentor_id, true).await?;
-    transition(m.status, MentorAction::Pause)?;
-    update_pause(ctx, &pause, PauseAction::Start, None, None).await?;
-    set_status(ctx, &m, MentorAction::Pause).await?;
+    let (pause, m, coordinates, stale) = pause_facts(ctx, pause_id).await?;
+    let f = PauseFacts {
+        pause: &pause,
+        mentor: &m,
+        coordinates,
+        stale,
+    };
+    let decided = rules::start_due(ctx.clock(), f)?;
+    write_decided(ctx, &m, &decided).await?;
     let message = format!("{}'s pause has begun: {}", m.display_name, pause.reason);
     notify_coordinator(
         ctx,
@@ -114,11 +108,7 @@ async fn start_pause(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, Domai
 
 async fn end_pause(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainError> {
     let pause: Pause = ctx.load(Entity::Pause, pause_id, true).await?;
-    if pause.status != PauseStatus::Active || pause.ends_at.is_none_or(|e| e > ctx.now) {
-        return Err(not_due(
-            "the pause is not an active pause whose end has passed",
-        ));
-    }
+    rules::end_due(ctx.clock(), &pause)?;
     mentor::resume(ctx, &pause.mentor_id).await?;
     let m: Mentor = ctx.load(Entity::Mentor, &pause.mentor_id, false).await?;
     let message = format!("{} is back from their pause", m.display_name);
@@ -127,29 +117,15 @@ async fn end_pause(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, DomainE
 }
 
 async fn expire_certification(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Primary, DomainError> {
-    let m: Mentor = ctx.load(Entity::Mentor, mentor_id, true).await?;
-    if m.status != MentorStatus::Active || m.certification_expires_at.is_none_or(|t| t > ctx.now) {
-        return Err(not_due(
-            "the mentor is not an active mentor with an expired certification",
-        ));
-    }
-    // A request or a scheduled pause is overtaken by the expiry.
-    for p in open_pauses(ctx, &m.id).await? {
-        update_pause(ctx, &p, PauseAction::Cancel, None, None).await?;
-    }
-    let pause_id = uuid::Uuid::now_v7().to_string();
-    insert_pause(
-        ctx,
-        &pause_id,
-        &m.id,
-        PauseStatus::Active,
-        "certification expired",
-        ctx.now,
-        None,
-        None,
-    )
-    .await?;
-    set_status(ctx, &m, MentorAction::Pause).await?;
+    let (m, coordinates, stale, open) = mentor_facts(ctx, mentor_id).await?;
+    let f = MentorFacts {
+        mentor: &m,
+        coordinates,
+        stale,
+        open_pauses: &open,
+    };
+    let created = rules::expire_certification(ctx.clock(), new_pause_id(), f)?;
+    write_created(ctx, &m, &created).await?;
     let message = format!(
         "{}'s certification expired; paused until it is renewed",
         m.display_name
@@ -167,18 +143,13 @@ async fn expire_certification(ctx: &mut Ctx<'_>, mentor_id: &str) -> Result<Prim
 
 async fn mark_overdue(ctx: &mut Ctx<'_>, item_id: &str) -> Result<Primary, DomainError> {
     let StoredWorkItem(w) = ctx.load(Entity::WorkItem, item_id, true).await?;
-    let open = matches!(w.status, WorkItemStatus::Open | WorkItemStatus::InProgress);
-    let already: bool = ctx
+    let marked: bool = ctx
         .tx
         .exists(
             q("SELECT 1 FROM work_items WHERE id = $1 AND overdue_at IS NOT NULL").bind(item_id),
         )
         .await?;
-    if !open || w.sla_due_at >= ctx.now || already {
-        return Err(not_due(
-            "the item is not an unmarked open item past its SLA",
-        ));
-    }
+    mentorsync_protocol::rules::work_item::overdue_due(ctx.now, &w, marked)?;
     ctx.versioned_update(
         Entity::WorkItem,
         &w.id,

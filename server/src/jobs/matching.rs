@@ -97,7 +97,9 @@ pub async fn run(db: &Db, chapter_id: &str, now: i64) -> Result<u64, sqlx::Error
                 }
             }
             Err(DomainError::Database(e)) => return Err(e),
-            Err(DomainError::Refused(r)) if r.code == "mentee_already_assigned" => {
+            Err(DomainError::Refused(r))
+                if r.code == mentorsync_protocol::ErrorCode::MENTEE_ALREADY_ASSIGNED =>
+            {
                 tx.rollback().await?;
             }
             Err(e) => {

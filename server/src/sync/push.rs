@@ -193,7 +193,11 @@ async fn apply(
     let (name, refusal) = match parsed {
         Err(e) => (
             "unknown".to_owned(),
-            Refusal::new("bad_command", format!("not a valid command: {e}"), None),
+            Refusal::new(
+                mentorsync_protocol::ErrorCode::BAD_COMMAND,
+                format!("not a valid command: {e}"),
+                None,
+            ),
         ),
         Ok(mut m) => match domain::apply_premerged(
             tx,
