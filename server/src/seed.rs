@@ -338,8 +338,10 @@ impl Seeder {
         )
     }
 
+    /// A mentor (user and profile) in `status` (`active`, `paused`, `inactive`); a paused
+    /// mentor needs their active pause too ([`Seeder::pause`]).
     #[allow(clippy::too_many_arguments)]
-    fn mentor_with_status(
+    pub fn mentor_with_status(
         &mut self,
         chapter: &str,
         email: &str,
