@@ -4,16 +4,16 @@
 use crate::api::extract::{Json, Path, Query, page_size};
 use crate::auth::Caller;
 use crate::db::Acting;
-use crate::domain::Ctx;
+use crate::domain::{Ctx, access};
 use crate::error::ApiError;
 use crate::read::audit::{AuditFilter, chapter_trail, mentor_history};
 use crate::state::AppState;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use mentorsync_protocol::ErrorBody;
 use mentorsync_protocol::audit::AuditPage;
 use mentorsync_protocol::command::Entity;
 use mentorsync_protocol::model::Mentor;
-use mentorsync_protocol::{ErrorBody, Role};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -48,9 +48,7 @@ pub async fn get_audit(
     caller: Caller,
     Query(p): Query<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    if caller.role != Role::Admin {
-        return Err(ApiError::forbidden("the audit trail is for admins"));
-    }
+    access::may_read_audit(&caller.actor)?;
     let limit = page_size(
         p.limit,
         s.settings.page_size_default,

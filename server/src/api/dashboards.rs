@@ -6,7 +6,7 @@ use crate::api::reads::{RosterParams, roster_filter};
 use crate::auth::Caller;
 use crate::dashboard::{coordinator, store, stream};
 use crate::db::Acting;
-use crate::domain::coordinates;
+use crate::domain::access;
 use crate::error::ApiError;
 use crate::read::roster::{decode_cursor, encode_cursor, roster};
 use crate::state::AppState;
@@ -16,10 +16,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::Sse;
 use axum::response::{IntoResponse, Response};
+use mentorsync_protocol::ErrorBody;
 use mentorsync_protocol::dashboard::{
     CohortFigures, CohortPage, CoordinatorDashboard, DirectorSummary, MentorDashboard,
 };
-use mentorsync_protocol::{ErrorBody, Role};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -48,50 +48,19 @@ fn offset(minutes: i64) -> Result<i64, ApiError> {
     }
 }
 
-/// Whose dashboard the caller may see: their own as a mentor, a mentor they coordinate,
-/// any mentor of the chapter as an admin.
+/// Whose dashboard the caller may see (`domain::access::mentor_dashboard_subject`).
 async fn mentor_for(
     s: &AppState,
     caller: &Caller,
     asked: Option<Uuid>,
 ) -> Result<String, ApiError> {
-    if !matches!(caller.role, Role::Mentor | Role::Coordinator | Role::Admin) {
-        return Err(ApiError::forbidden(
-            "the mentor dashboard is for mentors and those who manage them",
-        ));
-    }
-    let Some(id) = asked.map(|u| u.to_string()) else {
-        return match caller.role {
-            Role::Mentor => Ok(caller.user_id.clone()),
-            _ => Err(ApiError::bad_request("name the mentor with `mentor_id`")),
-        };
-    };
     let mut tx =
         s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
             .await?;
-    let in_chapter = tx
-        .exists(
-            crate::db::q("SELECT 1 FROM mentor_profiles WHERE user_id = $1 AND chapter_id = $2")
-                .bind(id.as_str())
-                .bind(caller.actor.chapter_id.as_str()),
-        )
-        .await?;
-    if !in_chapter {
-        return Err(ApiError::not_found("mentor"));
-    }
-    let allowed = match caller.role {
-        Role::Admin => true,
-        Role::Mentor => id == caller.user_id,
-        _ => coordinates(&mut tx, &caller.user_id, &id).await?,
-    };
+    let asked = asked.map(|u| u.to_string());
+    let subject = access::mentor_dashboard_subject(&mut tx, &caller.actor, asked).await;
     tx.rollback().await?;
-    if allowed {
-        Ok(id)
-    } else {
-        Err(ApiError::forbidden(
-            "this is not a mentor you may look after",
-        ))
-    }
+    subject?.ok_or_else(|| ApiError::bad_request("name the mentor with `mentor_id`"))
 }
 
 /// The mentor dashboard, computed now: queue counts, today's sessions, mentees at risk,
@@ -134,9 +103,7 @@ pub async fn mentor_dashboard_stream(
     caller: Caller,
     Query(p): Query<StreamParams>,
 ) -> Result<Response, ApiError> {
-    if caller.role != Role::Mentor {
-        return Err(ApiError::forbidden("the dashboard stream is for mentors"));
-    }
+    access::may_stream_dashboard(&caller.actor)?;
     let offset = offset(p.utc_offset_minutes)?;
     let max = s.settings.event_streams_per_user;
     let slot = StreamSlot::take(&s, &caller, max).ok_or_else(|| {
@@ -206,13 +173,7 @@ pub async fn coordinator_dashboard(
 
 /// Directors see the cohorts they direct; admins every cohort of the chapter.
 fn director_scope(caller: &Caller) -> Result<Option<&str>, ApiError> {
-    match caller.role {
-        Role::Director => Ok(Some(caller.user_id.as_str())),
-        Role::Admin => Ok(None),
-        _ => Err(ApiError::forbidden(
-            "director dashboards are for directors and admins",
-        )),
-    }
+    Ok(access::cohort_director(&caller.actor)?)
 }
 
 /// Computes cached figures for the viewer's cohorts that have none yet.

@@ -3,16 +3,16 @@
 use crate::api::extract::{Json, Path, Query, page_size};
 use crate::auth::Caller;
 use crate::db::Acting;
-use crate::domain::{Ctx, coordinates};
+use crate::domain::{Ctx, access};
 use crate::error::ApiError;
 use crate::read::cockpit::cockpit;
 use crate::read::roster::{RosterFilter, roster};
-use crate::read::workqueue::{QueueOwner, work_queue};
+use crate::read::workqueue::work_queue;
 use crate::state::AppState;
 use axum::extract::State;
 use mentorsync_protocol::command::Entity;
 use mentorsync_protocol::model::{Cockpit, Mentee, Mentor, RosterPage, WorkQueue};
-use mentorsync_protocol::{ErrorBody, MentorStatus, Role};
+use mentorsync_protocol::{ErrorBody, MentorStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -83,24 +83,8 @@ pub async fn get_work_queue(
     let mut tx =
         s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
             .await?;
-    let owner = match (caller.role, p.mentor_id.map(|m| m.to_string())) {
-        (Role::Mentor, None) => QueueOwner::Mentor(caller.user_id.clone()),
-        (Role::Mentor, Some(m)) if m == caller.user_id => QueueOwner::Mentor(m),
-        (Role::Coordinator, None) => QueueOwner::CoordinatedBy(caller.user_id.clone()),
-        (Role::Coordinator, Some(m)) => {
-            if !coordinates(&mut tx, &caller.user_id, &m).await? {
-                return Err(ApiError::forbidden("you do not coordinate this mentor"));
-            }
-            QueueOwner::Mentor(m)
-        }
-        (Role::Admin, None) => QueueOwner::Chapter,
-        (Role::Admin, Some(m)) => QueueOwner::Mentor(m),
-        _ => {
-            return Err(ApiError::forbidden(
-                "the work queue is for mentors, coordinators and admins",
-            ));
-        }
-    };
+    let asked = p.mentor_id.map(|m| m.to_string());
+    let owner = access::work_queue_owner(&mut tx, &caller.actor, asked).await?;
     Ok(Json(
         work_queue(&mut tx, &caller.actor.chapter_id, &owner, s.now(), limit).await?,
     ))
@@ -115,11 +99,7 @@ pub async fn get_cockpit(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Cockpit>, ApiError> {
-    if !matches!(caller.role, Role::Mentor | Role::Coordinator | Role::Admin) {
-        return Err(ApiError::forbidden(
-            "the cockpit is for mentors, coordinators and admins",
-        ));
-    }
+    access::may_open_cockpit(&caller.actor)?;
     let now = s.now();
     let mut tx =
         s.db.read_as(Acting::Chapter(&caller.actor.chapter_id))
@@ -164,22 +144,8 @@ pub(crate) fn roster_filter(
         s.settings.page_size_default,
         s.settings.page_size_max,
     )?;
-    let coordinator_id = match caller.role {
-        Role::Coordinator => {
-            if p.coordinator_id
-                .is_some_and(|c| c.to_string() != caller.user_id)
-            {
-                return Err(ApiError::forbidden("coordinators see their own roster"));
-            }
-            Some(caller.user_id.clone())
-        }
-        Role::Admin => p.coordinator_id.map(|c| c.to_string()),
-        _ => {
-            return Err(ApiError::forbidden(
-                "the roster is for coordinators and admins",
-            ));
-        }
-    };
+    let coordinator_id =
+        access::roster_owner(&caller.actor, p.coordinator_id.map(|c| c.to_string()))?;
     let now = s.now();
     let days = p.certification_expiring_within_days;
     if days.is_some_and(|d| d > 3650) {

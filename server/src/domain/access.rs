@@ -1,9 +1,11 @@
-//! The relationships the rule book's access rules read (a coordinator's roster, a
-//! mentor's mentees), looked up in the database. The rules themselves are
-//! `mentorsync_protocol::rules::access`.
+//! Authorization, in one place: the relationships the rule book's access rules read (a
+//! coordinator's roster, a mentor's mentees), looked up in the database, for commands
+//! (the rules themselves are `mentorsync_protocol::rules::access`), and who may see each
+//! screen the API serves, for reads.
 
-use super::{Ctx, DomainError};
+use super::{Actor, Ctx, DomainError};
 use crate::db::{Tx, q};
+use crate::read::workqueue::QueueOwner;
 use mentorsync_protocol::Role;
 use mentorsync_protocol::rules::Caller;
 use mentorsync_protocol::rules::access::{self as rules, MenteeTies};
@@ -86,4 +88,144 @@ pub async fn mentee_ties(ctx: &mut Ctx<'_>, mentee_id: &str) -> Result<MenteeTie
 pub async fn require_mentee_access(ctx: &mut Ctx<'_>, mentee_id: &str) -> Result<(), DomainError> {
     let ties = mentee_ties(ctx, mentee_id).await?;
     Ok(rules::mentee_access(ctx.caller(), ties)?)
+}
+
+// Reads. Every screen the REST API serves asks here who may see it; the handlers hold no
+// role matching and no relationship SQL of their own.
+
+fn forbidden(message: &str) -> DomainError {
+    DomainError::Forbidden(message.to_owned())
+}
+
+/// Requires one of `roles` (the scheduler reads nothing through the API).
+fn require_role(actor: &Actor, roles: &[Role], refusal: &str) -> Result<Role, DomainError> {
+    match actor.role() {
+        Some(role) if roles.contains(&role) => Ok(role),
+        _ => Err(forbidden(refusal)),
+    }
+}
+
+/// Whose work queue the caller gets: a mentor their own; a coordinator their roster's or
+/// one mentor's they coordinate; an admin the chapter's or one mentor's.
+pub async fn work_queue_owner(
+    tx: &mut Tx,
+    actor: &Actor,
+    asked: Option<String>,
+) -> Result<QueueOwner, DomainError> {
+    let me = actor.user_id().unwrap_or_default().to_owned();
+    let role = require_role(
+        actor,
+        &[Role::Mentor, Role::Coordinator, Role::Admin],
+        "the work queue is for mentors, coordinators and admins",
+    )?;
+    Ok(match (role, asked) {
+        (Role::Mentor, None) => QueueOwner::Mentor(me),
+        (Role::Mentor, Some(m)) if m == me => QueueOwner::Mentor(m),
+        (Role::Coordinator, None) => QueueOwner::CoordinatedBy(me),
+        (Role::Coordinator, Some(m)) if coordinates(tx, &me, &m).await? => QueueOwner::Mentor(m),
+        (Role::Coordinator, Some(_)) => return Err(forbidden("you do not coordinate this mentor")),
+        (Role::Admin, None) => QueueOwner::Chapter,
+        (Role::Admin, Some(m)) => QueueOwner::Mentor(m),
+        _ => {
+            return Err(forbidden(
+                "the work queue is for mentors, coordinators and admins",
+            ));
+        }
+    })
+}
+
+/// Whose roster the caller gets: a coordinator their own; an admin the chapter's (`None`)
+/// or one coordinator's.
+pub fn roster_owner(actor: &Actor, asked: Option<String>) -> Result<Option<String>, DomainError> {
+    let role = require_role(
+        actor,
+        &[Role::Coordinator, Role::Admin],
+        "the roster is for coordinators and admins",
+    )?;
+    let me = actor.user_id().unwrap_or_default();
+    match role {
+        Role::Coordinator if asked.as_deref().is_some_and(|c| c != me) => {
+            Err(forbidden("coordinators see their own roster"))
+        }
+        Role::Coordinator => Ok(Some(me.to_owned())),
+        _ => Ok(asked),
+    }
+}
+
+/// Which mentor's dashboard the caller gets: their own as a mentor, one they coordinate,
+/// any of the chapter's as an admin. `Ok(None)`: the caller must name the mentor.
+pub async fn mentor_dashboard_subject(
+    tx: &mut Tx,
+    actor: &Actor,
+    asked: Option<String>,
+) -> Result<Option<String>, DomainError> {
+    let role = require_role(
+        actor,
+        &[Role::Mentor, Role::Coordinator, Role::Admin],
+        "the mentor dashboard is for mentors and those who manage them",
+    )?;
+    let me = actor.user_id().unwrap_or_default();
+    let Some(id) = asked else {
+        return Ok((role == Role::Mentor).then(|| me.to_owned()));
+    };
+    let in_chapter = tx
+        .exists(
+            q("SELECT 1 FROM mentor_profiles WHERE user_id = $1 AND chapter_id = $2")
+                .bind(id.as_str())
+                .bind(actor.chapter_id.as_str()),
+        )
+        .await?;
+    if !in_chapter {
+        return Err(DomainError::NotFound(
+            mentorsync_protocol::command::Entity::Mentor,
+        ));
+    }
+    let allowed = match role {
+        Role::Admin => true,
+        Role::Mentor => id == me,
+        _ => coordinates(tx, me, &id).await?,
+    };
+    match allowed {
+        true => Ok(Some(id)),
+        false => Err(forbidden("this is not a mentor you may look after")),
+    }
+}
+
+/// Whose cohorts the caller sees: a director the cohorts they direct (their id), an admin
+/// every cohort of the chapter (`None`).
+pub fn cohort_director(actor: &Actor) -> Result<Option<&str>, DomainError> {
+    match require_role(
+        actor,
+        &[Role::Director, Role::Admin],
+        "director dashboards are for directors and admins",
+    )? {
+        Role::Director => Ok(actor.user_id()),
+        _ => Ok(None),
+    }
+}
+
+/// The chapter's audit trail is for admins.
+pub fn may_read_audit(actor: &Actor) -> Result<(), DomainError> {
+    require_role(actor, &[Role::Admin], "the audit trail is for admins").map(drop)
+}
+
+/// The live dashboard stream is a mentor's own.
+pub fn may_stream_dashboard(actor: &Actor) -> Result<(), DomainError> {
+    require_role(
+        actor,
+        &[Role::Mentor],
+        "the dashboard stream is for mentors",
+    )
+    .map(drop)
+}
+
+/// A mentee's cockpit is for the people who look after mentees (which mentee: see
+/// [`require_mentee_access`]).
+pub fn may_open_cockpit(actor: &Actor) -> Result<(), DomainError> {
+    require_role(
+        actor,
+        &[Role::Mentor, Role::Coordinator, Role::Admin],
+        "the cockpit is for mentors, coordinators and admins",
+    )
+    .map(drop)
 }

@@ -7,7 +7,7 @@
 //! everything that must commit together with a change (audit now; change log and
 //! notification outbox later) joins the same transaction through [`Ctx`].
 
-mod access;
+pub mod access;
 mod assignment;
 mod context;
 mod error;
