@@ -2,7 +2,7 @@
 //! `mentorsync-protocol`. Every lookup by id also filters by chapter, so an id from another
 //! chapter is simply not found.
 
-use crate::db::{Backend, DbRow, FromDb, Q, Tx, q};
+use crate::db::{DbRow, FromDb, Q, Tx, q};
 use mentorsync_protocol::command::Entity;
 use mentorsync_protocol::dashboard::Dashboard;
 use mentorsync_protocol::model::*;
@@ -303,28 +303,7 @@ pub async fn load_many_json(
         return Ok(Vec::new());
     }
     let (select, key, chapter) = select_from(entity);
-    // The ids travel as one JSON array: one bind and one statement text per entity, where
-    // an IN list of 500 `$N` parameters was parsed anew for every page and bound by name.
-    // PostgreSQL is driven from the id list into the key's index: with row-level
-    // security the planner cannot tell how many rows the policy leaves, and from the
-    // table's side it chose to scan all of it (a 100-row page: 27 ms instead of 1).
-    let sql = match tx.backend() {
-        Backend::Sqlite => {
-            format!("{select} WHERE {chapter} = $1 AND {key} IN (SELECT value FROM json_each($2))")
-        }
-        Backend::Postgres => {
-            let (head, from) = select.split_once(" FROM ").unwrap_or((&select, ""));
-            let from = if from.contains(" JOIN ") {
-                format!("({from})")
-            } else {
-                from.to_owned()
-            };
-            format!(
-                "{head} FROM json_array_elements_text($2::json) AS wanted(want) \
-                 JOIN {from} ON {key} = wanted.want WHERE {chapter} = $1"
-            )
-        }
-    };
+    let sql = tx.by_json_ids(&select, key, chapter);
     let query = q(sql)
         .bind(chapter_id)
         .bind(serde_json::to_string(ids).unwrap_or_default());

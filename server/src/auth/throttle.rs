@@ -13,7 +13,7 @@
 //!   Only a guesser with many addresses can reach it, and only new sign-ins wait: devices
 //!   already signed in keep refreshing their tokens.
 
-use crate::db::{Backend, Tx, q};
+use crate::db::{Tx, q};
 use crate::state::Settings;
 use std::net::IpAddr;
 
@@ -38,14 +38,8 @@ pub async fn reserve(
         (format!("address:{address}"), 4 * s.login_max_failures),
         (format!("account:{email}"), 10 * s.login_max_failures),
     ];
-    if tx.backend() == Backend::Postgres {
-        let mut keys: Vec<&str> = limits.iter().map(|(k, _)| k.as_str()).collect();
-        keys.sort_unstable();
-        for key in keys {
-            tx.execute(q("SELECT pg_advisory_xact_lock(hashtext($1))").bind(key))
-                .await?;
-        }
-    }
+    let keys: Vec<&str> = limits.iter().map(|(k, _)| k.as_str()).collect();
+    tx.lock_keys(&keys).await?;
     let mut wait_ms = 0;
     for (key, max) in &limits {
         let recent: Vec<i64> = tx

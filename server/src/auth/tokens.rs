@@ -135,11 +135,7 @@ pub async fn rotate(
         "SELECT r.family_id, r.expires_at, r.used_at, r.superseded_at, r.used_by, r.retried_at, f.revoked_at \
          FROM refresh_tokens r \
          JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1{}",
-        if tx.for_update().is_empty() {
-            ""
-        } else {
-            " FOR UPDATE OF r"
-        }
+        tx.for_update_of("r")
     );
     let Some(stored) = tx
         .fetch_optional::<StoredRefresh>(q(sql).bind(hash(refresh_token)))

@@ -8,10 +8,12 @@
 //! and migrations (one folder per backend). See docs/adr/0001-one-domain-two-backends.md.
 
 mod args;
+mod dialect;
 pub mod notify;
 mod row;
 
 pub use args::{Arg, Q, q, values_list};
+pub use dialect::joined_ids;
 pub use notify::{ChangeRow, Notice, Scope};
 pub(crate) use row::decode_error;
 pub use row::{DbRow, DbValue, FromDb};

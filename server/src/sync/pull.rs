@@ -260,7 +260,7 @@ async fn page(
         let lim = buf.arg(room as i64);
         buf.push(&format!(" ORDER BY {} LIMIT {lim}", x.key));
         // One joined row rather than a row per id (a page is 500 hops to SQLite's worker).
-        buf.sql = scope::joined_ids(tx.backend(), &buf.sql);
+        buf.sql = tx.joined_ids(&buf.sql);
         let joined: String = tx.fetch_one(buf.query()).await?;
         let ids = scope::split_ids(&joined);
         if ids.len() < room {

@@ -5,7 +5,7 @@
 //! the change log and snapshots in the database) and a set (to check rows in Rust and to
 //! diff a client's scopes between rounds).
 
-use crate::db::{Arg, Backend, Tx, q};
+use crate::db::{Arg, Tx, q};
 use crate::rows::ScopeExprs;
 use mentorsync_protocol::Role;
 use sha2::{Digest, Sha256};
@@ -39,22 +39,11 @@ pub type ScopeSet = BTreeSet<String>;
 /// as a single comma-joined row. A coordinator's scope holds hundreds of ids and every pull
 /// reads it; row by row, each id cost a hop to SQLite's worker thread. Ids are UUIDs.
 async fn ids(tx: &mut Tx, select: &str, arg: &str) -> Result<Vec<String>, sqlx::Error> {
-    let joined: String = tx
-        .fetch_one(q(joined_ids(tx.backend(), select)).bind(arg))
-        .await?;
+    let joined: String = tx.fetch_one(q(tx.joined_ids(select)).bind(arg)).await?;
     Ok(split_ids(&joined))
 }
 
-/// A query returning the `x` column of `select` as one comma-joined row, in `x` order.
-pub fn joined_ids(backend: Backend, select: &str) -> String {
-    let agg = match backend {
-        Backend::Sqlite => "group_concat(x, ',' ORDER BY x)",
-        Backend::Postgres => "string_agg(x, ',' ORDER BY x)",
-    };
-    format!("SELECT COALESCE({agg}, '') FROM ({select}) AS ids")
-}
-
-/// The ids of a [`joined_ids`] row.
+/// The ids of a `Tx::joined_ids` row.
 pub fn split_ids(joined: &str) -> Vec<String> {
     joined
         .split(',')
