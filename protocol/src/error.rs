@@ -30,6 +30,7 @@ impl ErrorCode {
     pub const VERSION_CONFLICT: &'static str = "version_conflict";
     pub const CONFLICT: &'static str = "conflict";
     pub const CURSOR_SET_MISMATCH: &'static str = "cursor_set_mismatch";
+    pub const MUTATION_GAP: &'static str = "mutation_gap";
     pub const INVALID_TRANSITION: &'static str = "invalid_transition";
     pub const OPEN_PAUSE_EXISTS: &'static str = "open_pause_exists";
     pub const CAPACITY_EXCEEDED: &'static str = "capacity_exceeded";

@@ -78,7 +78,7 @@ impl From<SyncError> for ApiError {
             )
             .with_details(serde_json::json!({"max_devices": max})),
             SyncError::Gap { expected } => {
-                ApiError::new(StatusCode::CONFLICT, "mutation_gap", message)
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::MUTATION_GAP, message)
                     .with_details(serde_json::json!({"expected_mutation_id": expected}))
             }
             SyncError::Database(e) => e.into(),
