@@ -19,5 +19,7 @@ pub mod serve;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use state::{AppState, Settings};

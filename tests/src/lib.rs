@@ -13,21 +13,9 @@ use mentorsync_server::{AppState, Settings};
 use std::sync::Arc;
 use tempfile::TempDir;
 
-/// The variable that enables the PostgreSQL runs.
-pub const PG_ENV: &str = "MENTORSYNC_TEST_PG_URL";
-/// Every fixture user's password.
-pub const PASSWORD: &str = "correct horse battery";
-/// 2026-11-22T00:00:00Z.
-pub const T0: i64 = 1_795_305_600_000;
-
-/// Which database the server runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// SQLite file.
-    Sqlite,
-    /// PostgreSQL schema.
-    Postgres,
-}
+pub use mentorsync_server::db::Backend;
+use mentorsync_server::testkit::{Owner, TestDb};
+pub use mentorsync_server::testkit::{PASSWORD, PG_ENV, T0};
 
 /// Runs an async test body once per backend: `both_backends!(name);` makes
 /// `name::sqlite` and `name::postgres` (skipped, saying so, without `MENTORSYNC_TEST_PG_URL`).
@@ -83,36 +71,14 @@ pub struct Harness {
 impl Harness {
     /// Starts everything; `None` only for PostgreSQL when it is not configured.
     pub async fn start(backend: Backend) -> Option<Harness> {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "warn".into()),
-            )
-            .with_test_writer()
-            .try_init();
-        let dir = tempfile::tempdir().unwrap();
-        let (opts, schema) = match backend {
-            Backend::Sqlite => (
-                ConnectOptions::new(format!(
-                    "sqlite://{}",
-                    dir.path().join("server.db").display()
-                )),
-                None,
-            ),
-            Backend::Postgres => {
-                let url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
-                let name = format!("mse_{}_{}", T0 / 1000, uuid::Uuid::new_v4().simple());
-                (
-                    ConnectOptions {
-                        pg_schema: Some(name.clone()),
-                        ..ConnectOptions::new(url.clone())
-                    },
-                    Some((url, name)),
-                )
-            }
-        };
-        let db = Db::connect(&opts).await.expect("connect");
-        db.migrate().await.expect("migrate");
+        mentorsync_server::testkit::init_tracing();
+        // The configured user owns the schema: backups and restores run as an operator's do.
+        let TestDb {
+            db,
+            opts,
+            schema,
+            dir,
+        } = TestDb::create(backend, Owner::Configured, 16).await?;
         let clock = Arc::new(ManualClock::new(T0));
         let state = AppState::new(db.clone(), clock.clone(), Settings::default());
         let (a, b) = seed_fixture(&db, T0).await;

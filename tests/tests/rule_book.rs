@@ -21,12 +21,13 @@ use mentorsync_protocol::command::*;
 use mentorsync_protocol::model::Me;
 use mentorsync_protocol::sync::SyncSet;
 use mentorsync_protocol::{FlagSeverity, Role};
-use mentorsync_server::db::{Acting, ConnectOptions, Db, q};
+use mentorsync_server::db::{Acting, Backend, Db, q};
 use mentorsync_server::domain::{self, Actor};
 use mentorsync_server::error::ApiError;
 use mentorsync_server::seed::Seeder;
 use mentorsync_server::sync::pull::{PullRequest, pull};
 use mentorsync_server::sync::scope::Viewer;
+use mentorsync_server::testkit::{Owner, PG_ENV, TestDb};
 use mentorsync_tests::random_seed;
 use rand::prelude::*;
 use rand::rngs::StdRng;
@@ -491,17 +492,33 @@ fn uncovered(compared: &BTreeMap<(String, Verdict), u64>) -> Option<String> {
     None
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_device_decides_every_command_as_the_server_does() {
+/// Runs the comparison on a fresh database of `backend`: `cases` commands (or
+/// `MENTORSYNC_RULE_CASES`).
+async fn differential(backend: Backend, cases: u64) {
+    let Some(test_db) = TestDb::create(backend, Owner::Configured, 8).await else {
+        eprintln!("SKIPPED rule book differential on {backend:?}: set {PG_ENV} to run it");
+        return;
+    };
     let seed = random_seed();
     let cases = std::env::var("MENTORSYNC_RULE_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(3_000);
-    println!("rule book differential: seed {seed} (MENTORSYNC_SEED={seed} replays), {cases} cases");
-    let dir = tempfile::tempdir().unwrap();
-    let opts = ConnectOptions::new(format!("sqlite://{}", dir.path().join("s.db").display()));
-    let db = Db::connect(&opts).await.unwrap();
-    db.migrate().await.unwrap();
-    run(&db, seed, cases).await;
+        .unwrap_or(cases);
+    println!(
+        "rule book differential on {backend:?}: seed {seed} (MENTORSYNC_SEED={seed} replays), {cases} cases"
+    );
+    run(&test_db.db, seed, cases).await;
+    test_db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_device_decides_every_command_as_the_server_does_sqlite() {
+    differential(Backend::Sqlite, 3_000).await;
+}
+
+/// The server's facts come from other SQL on PostgreSQL (row locks, its planner); fewer
+/// cases, as each costs more there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_device_decides_every_command_as_the_server_does_postgres() {
+    differential(Backend::Postgres, 1_000).await;
 }

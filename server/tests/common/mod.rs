@@ -4,28 +4,20 @@
 #![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use mentorsync_protocol::Role;
-use mentorsync_server::auth::{password, tokens};
+use mentorsync_server::auth::tokens;
 use mentorsync_server::clock::ManualClock;
 use mentorsync_server::db::{ConnectOptions, Db, FromDb, q};
 use mentorsync_server::seed::Seeder;
 use mentorsync_server::{AppState, Settings};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use tempfile::TempDir;
 
-/// The variable that enables the PostgreSQL runs of every backend test.
-pub const PG_ENV: &str = "MENTORSYNC_TEST_PG_URL";
-/// 2026-11-22T00:00:00Z: tests start here and move the clock themselves.
-pub const T0: i64 = 1_795_305_600_000;
-pub const DAY: i64 = 86_400_000;
-pub const PASSWORD: &str = "correct horse battery";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use mentorsync_server::db::Backend;
+#[allow(unused_imports)]
+pub use mentorsync_server::testkit::{APP_ROLE, DAY, PASSWORD, PG_ENV, T0, password_hash};
+use mentorsync_server::testkit::{Owner, TestDb};
 
 /// Runs a test body once per backend: `both_backends!(name);` makes `name::sqlite` and
 /// `name::postgres`, the latter skipped (and saying so) without `MENTORSYNC_TEST_PG_URL`.
@@ -50,12 +42,6 @@ macro_rules! both_backends {
             }
         }
     )+};
-}
-
-pub fn password_hash() -> String {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| password::hash(PASSWORD).unwrap())
-        .clone()
 }
 
 #[derive(Debug, Clone)]
@@ -111,81 +97,8 @@ pub struct TestApp {
     schema: Option<(String, String)>,
     opts: ConnectOptions,
     extra: std::sync::Mutex<Vec<AppState>>,
-    _dir: Option<TempDir>,
+    _dir: TempDir,
     server: tokio::task::JoinHandle<()>,
-}
-
-async fn drop_stale_schemas(url: &str) {
-    let Ok(db) = Db::connect(&ConnectOptions {
-        max_connections: 1,
-        ..ConnectOptions::new(url)
-    })
-    .await
-    else {
-        return;
-    };
-    let Ok(mut tx) = db.write().await else { return };
-    let cutoff = (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        - 3600) as i64;
-    let names: Vec<String> = tx
-        .fetch_all(q(
-            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'mst\\_%'",
-        ))
-        .await
-        .unwrap_or_default();
-    for n in names {
-        let ts: i64 = n
-            .split('_')
-            .nth(1)
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(i64::MAX);
-        if ts < cutoff {
-            let _ = tx
-                .execute(q(format!("DROP SCHEMA IF EXISTS \"{n}\" CASCADE")))
-                .await;
-        }
-    }
-    let _ = tx.commit().await;
-    db.close().await;
-}
-
-/// The role the PostgreSQL tests run the server as: an ordinary role, like a production
-/// deployment's, so that row-level security binds it (a superuser is never bound).
-pub const APP_ROLE: &str = "mentorsync_test_app";
-
-/// Creates (once) the ordinary role and `schema` owned by it, as the configured superuser,
-/// and returns the URL that connects as that role.
-async fn app_role_owning(url: &str, schema: &str) -> String {
-    let admin = Db::connect(&ConnectOptions {
-        max_connections: 1,
-        ..ConnectOptions::new(url)
-    })
-    .await
-    .expect("connect as the configured user");
-    let mut tx = admin.write().await.unwrap();
-    // Concurrent tests may both try to create the role; one wins, the other finds it.
-    let _ = tx
-        .execute(q(format!(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') \
-             THEN CREATE ROLE {APP_ROLE} LOGIN; END IF; END $$"
-        )))
-        .await;
-    let _ = tx.commit().await;
-    let mut tx = admin.write().await.unwrap();
-    tx.execute(q(format!(
-        "CREATE SCHEMA \"{schema}\" AUTHORIZATION {APP_ROLE}"
-    )))
-    .await
-    .expect("create the test schema");
-    tx.commit().await.unwrap();
-    admin.close().await;
-    let mut parsed = reqwest::Url::parse(url).expect("a postgres URL");
-    parsed.set_username(APP_ROLE).unwrap();
-    parsed.set_password(None).unwrap();
-    parsed.to_string()
 }
 
 impl TestApp {
@@ -202,39 +115,14 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, settings: Settings) -> Option<TestApp> {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "warn".into()),
-            )
-            .with_test_writer()
-            .try_init();
-        let (opts, dir, schema) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                (ConnectOptions::new(url), Some(dir), None)
-            }
-            Backend::Postgres => {
-                let url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
-                drop_stale_schemas(&url).await;
-                let secs = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs();
-                let name = format!("mst_{secs}_{}", uuid::Uuid::new_v4().simple());
-                let app_url = app_role_owning(&url, &name).await;
-                let opts = ConnectOptions {
-                    pg_schema: Some(name.clone()),
-                    max_connections: 20,
-                    ..ConnectOptions::new(app_url)
-                };
-                (opts, None, Some((url, name)))
-            }
-        };
-        let db = Db::connect(&opts).await.expect("connect");
+        mentorsync_server::testkit::init_tracing();
+        let TestDb {
+            db,
+            opts,
+            schema,
+            dir,
+        } = TestDb::create(backend, Owner::AppRole, 20).await?;
         let keep_opts = opts.clone();
-        db.migrate().await.expect("migrate");
         let clock = Arc::new(ManualClock::new(T0));
         let state = AppState::new(db.clone(), clock.clone(), settings);
         let (a, b) = fixture(&db, &state).await;
