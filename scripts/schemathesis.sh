@@ -19,7 +19,10 @@ token="$(curl -fsS -X POST "$base/api/v1/auth/login" -H 'content-type: applicati
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
 python3 scripts/lib/schemathesis_fixtures.py "$dir/demo.db" "$base" "$token" >"$dir/fixtures.env"
 source "$dir/fixtures.env"
-export ST_ADMIN_TOKEN="$token"
+export ST_ADMIN_TOKEN="$token" ST_BASE="$base"
+# Before each call of a state-changing operation, a hook brings its fixture row into the
+# state the operation starts from (scripts/lib/schemathesis_hooks.py).
+export SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="scripts/lib${PYTHONPATH:+:$PYTHONPATH}"
 
 # Never-ending event streams cannot be fuzzed request by request, and logging out would
 # end the session the run uses; both are covered by Rust tests (sync.rs, auth.rs).

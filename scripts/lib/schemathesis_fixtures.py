@@ -33,8 +33,10 @@ def post(path, body):
         return json.load(r)
 
 
+# Its status is moved back and forth (reactivating needs a certification valid for a while).
 mentor = one(
     "SELECT m.user_id FROM mentor_profiles m WHERE m.status = 'active' "
+    "AND m.certification_expires_at > (strftime('%s', 'now') + 90 * 86400) * 1000 "
     "AND EXISTS (SELECT 1 FROM mentee_assignments a WHERE a.mentor_id = m.user_id AND a.status = 'active') "
     "ORDER BY m.user_id LIMIT 1"
 )
@@ -92,12 +94,13 @@ def sign_in(email):
 
 # Commands only a mentee or a mentor may send run with their tokens: a mentee with a
 # submission sent back for changes, and the mentor whose pause requests are generated.
-resubmit, mentee_email = db.execute(
-    "SELECT s.id, u.email FROM mission_submissions s JOIN users u ON u.id = s.mentee_id "
+resubmit, submitter, mentee_email = db.execute(
+    "SELECT s.id, u.id, u.email FROM mission_submissions s JOIN users u ON u.id = s.mentee_id "
     "WHERE s.status = 'changes_requested' ORDER BY s.id LIMIT 1"
 ).fetchone()
 mentor_email = one("SELECT email FROM users WHERE id = ?", mentor)
 print(f"export ST_RESUBMIT_ID={resubmit}")
+print(f"export ST_SUBMITTER_ID={submitter}")
 print(f"export ST_MENTEE_TOKEN={sign_in(mentee_email)['access_token']}")
 print(f"export ST_MENTOR_TOKEN={sign_in(mentor_email)['access_token']}")
 
