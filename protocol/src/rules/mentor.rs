@@ -1,7 +1,7 @@
 //! A mentor's own status: resume, deactivate, reactivate, and the certification rule that
 //! holds them back. (Pausing lives with the pauses, in `pause.rs`.)
 
-use super::pause::{MentorFacts, PauseChange, ended_now};
+use super::pause::{MentorFacts, PauseChange, cancel_all, ended_now};
 use super::{Caller, Clock, Move, access, fresh};
 use crate::machine::{MentorAction, PauseAction};
 use crate::model::Mentor;
@@ -65,17 +65,7 @@ pub fn deactivate(caller: Caller<'_>, f: MentorFacts<'_>) -> Result<StatusChange
     access::manages_mentor(caller, f.coordinates)?;
     fresh(f.stale)?;
     let mentor = Move::of(f.mentor.status, MentorAction::Deactivate)?;
-    let pauses = f
-        .open_pauses
-        .iter()
-        .map(|p| {
-            Ok(PauseChange {
-                pause: p.clone(),
-                change: Move::of(p.status, PauseAction::Cancel)?,
-                ends_at: None,
-            })
-        })
-        .collect::<Result<_, Refusal>>()?;
+    let pauses = cancel_all(f.open_pauses)?;
     Ok(StatusChange { pauses, mentor })
 }
 

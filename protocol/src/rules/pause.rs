@@ -292,6 +292,19 @@ pub fn ended_now(pause: &Pause, now: i64) -> i64 {
         .max(pause.starts_at)
 }
 
+/// Every pause in `open` cancelled (a mentor deactivated, a certification expired).
+pub(crate) fn cancel_all(open: &[Pause]) -> Result<Vec<PauseChange>, Refusal> {
+    open.iter()
+        .map(|p| {
+            Ok(PauseChange {
+                pause: p.clone(),
+                change: Move::of(p.status, PauseAction::Cancel)?,
+                ends_at: None,
+            })
+        })
+        .collect()
+}
+
 fn not_due(what: &str) -> Refusal {
     Refusal::new(ErrorCode::NOT_DUE, what)
 }
@@ -339,17 +352,7 @@ pub fn expire_certification(
             "the mentor is not an active mentor with an expired certification",
         ));
     }
-    let cancelled = f
-        .open_pauses
-        .iter()
-        .map(|p| {
-            Ok(PauseChange {
-                pause: p.clone(),
-                change: Move::of(p.status, PauseAction::Cancel)?,
-                ends_at: None,
-            })
-        })
-        .collect::<Result<_, Refusal>>()?;
+    let cancelled = cancel_all(f.open_pauses)?;
     Ok(Created {
         cancelled,
         pause: NewPause {

@@ -13,7 +13,7 @@ use mentorsync_protocol::model::{Mentor, Pause};
 use mentorsync_protocol::rules::pause::{
     self as rules, Created, Decided, MentorFacts, PauseChange, PauseFacts,
 };
-use mentorsync_protocol::rules::{Move, input};
+use mentorsync_protocol::rules::Move;
 
 type Primary = (Entity, String);
 
@@ -30,9 +30,9 @@ pub(super) async fn open_pauses(
     Ok(ctx.tx.fetch_all(q(sql).bind(mentor_id)).await?)
 }
 
-/// Loads the mentor a command targets (locked) and what a decision about them needs.
-/// The open pauses are read after the rule book's access check would pass or fail
-/// alike, so reading them costs nothing a stranger could observe.
+/// Loads the mentor a command targets (locked) and what a decision about them needs: the
+/// caller's tie, whether their version is stale, the open pauses (locked too). A refused
+/// command rolls back, so a stranger learns nothing from what was read.
 pub(super) async fn mentor_facts(
     ctx: &mut Ctx<'_>,
     mentor_id: &str,
@@ -262,5 +262,5 @@ pub async fn cancel(ctx: &mut Ctx<'_>, pause_id: &str) -> Result<Primary, Domain
 
 /// The id a scheduler-created pause gets.
 pub(super) fn new_pause_id() -> String {
-    input::new_id("pause_id", None).unwrap_or_default()
+    uuid::Uuid::now_v7().to_string()
 }
