@@ -10,10 +10,10 @@ use mentorsync_protocol::PauseStatus;
 use mentorsync_protocol::command::{Entity, PauseMentor};
 use mentorsync_protocol::machine::{Action, MentorAction, PauseAction};
 use mentorsync_protocol::model::{Mentor, Pause};
+use mentorsync_protocol::rules::Move;
 use mentorsync_protocol::rules::pause::{
     self as rules, Created, Decided, MentorFacts, PauseChange, PauseFacts,
 };
-use mentorsync_protocol::rules::Move;
 
 type Primary = (Entity, String);
 
