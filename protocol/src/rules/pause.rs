@@ -367,3 +367,232 @@ pub fn expire_certification(
         mentor: Some(Move::of(m.status, MentorAction::Pause)?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The order a decision checks in, and the pause rules' arithmetic. (That the server
+    //! and the device decide alike is `tests/tests/rule_book.rs`.)
+    use super::*;
+    use crate::ErrorCode;
+
+    const NOW: i64 = 1_795_305_600_000;
+    const DAY: i64 = 86_400_000;
+
+    fn mentor(status: MentorStatus, cert: Option<i64>) -> Mentor {
+        Mentor {
+            id: "m".into(),
+            display_name: "Mo".into(),
+            status,
+            capacity_weekly: 3,
+            specialties: Vec::new(),
+            availability: serde_json::json!({}),
+            certification_expires_at: cert,
+            version: 4,
+            updated_at: NOW,
+        }
+    }
+
+    fn a_pause(status: PauseStatus, starts_at: i64, ends_at: Option<i64>) -> Pause {
+        Pause {
+            id: "p".into(),
+            mentor_id: "m".into(),
+            status,
+            reason: "leave".into(),
+            starts_at,
+            ends_at,
+            created_by: None,
+            decided_by: None,
+            version: 2,
+            updated_at: NOW,
+        }
+    }
+
+    const COORDINATOR: Caller<'static> = Caller::Person {
+        id: "c",
+        role: Role::Coordinator,
+    };
+
+    fn facts<'a>(
+        m: &'a Mentor,
+        open: &'a [Pause],
+        coordinates: bool,
+        stale: bool,
+    ) -> MentorFacts<'a> {
+        MentorFacts {
+            mentor: m,
+            coordinates,
+            stale,
+            open_pauses: open,
+        }
+    }
+
+    fn input(starts_at: Option<i64>, ends_at: Option<i64>) -> PauseMentor {
+        PauseMentor {
+            mentor_id: "m".into(),
+            reason: " leave ".into(),
+            starts_at,
+            ends_at,
+            pause_id: None,
+        }
+    }
+
+    fn code<T: std::fmt::Debug>(r: Result<T, Refusal>) -> &'static str {
+        r.expect_err("refused").code
+    }
+
+    #[test]
+    fn a_stranger_learns_nothing_and_a_stale_caller_gets_a_conflict_before_the_rules() {
+        let paused = mentor(MentorStatus::Paused, None);
+        let i = input(None, None);
+        let clock = Clock::at(NOW);
+        // Not their mentor: forbidden, whatever the version or status.
+        let ok_input = || super::input(clock, &i).unwrap();
+        assert_eq!(
+            code(pause(
+                COORDINATOR,
+                clock,
+                ok_input(),
+                facts(&paused, &[], false, true)
+            )),
+            ErrorCode::FORBIDDEN
+        );
+        // Their mentor, a stale version: a conflict, not "already paused".
+        assert_eq!(
+            code(pause(
+                COORDINATOR,
+                clock,
+                ok_input(),
+                facts(&paused, &[], true, true)
+            )),
+            ErrorCode::VERSION_CONFLICT
+        );
+        // Current: the status machine speaks.
+        assert_eq!(
+            code(pause(
+                COORDINATOR,
+                clock,
+                ok_input(),
+                facts(&paused, &[], true, false)
+            )),
+            ErrorCode::INVALID_TRANSITION
+        );
+    }
+
+    #[test]
+    fn a_pause_is_active_now_or_scheduled_and_one_at_a_time() {
+        let active = mentor(MentorStatus::Active, None);
+        let clock = Clock::at(NOW);
+        let now = super::input(clock, &input(None, None)).unwrap();
+        assert_eq!(now.reason, "leave", "trimmed");
+        let created = pause(COORDINATOR, clock, now, facts(&active, &[], true, false)).unwrap();
+        assert_eq!(created.pause.status, PauseStatus::Active);
+        assert_eq!(created.mentor.map(|m| m.to), Some(MentorStatus::Paused));
+        let later = super::input(clock, &input(Some(NOW + DAY), None)).unwrap();
+        let created = pause(
+            COORDINATOR,
+            clock,
+            later.clone(),
+            facts(&active, &[], true, false),
+        )
+        .unwrap();
+        assert_eq!(created.pause.status, PauseStatus::Scheduled);
+        assert_eq!(created.mentor, None, "the mentor works until it starts");
+        let open = [a_pause(PauseStatus::Requested, NOW + DAY, None)];
+        assert_eq!(
+            code(pause(
+                COORDINATOR,
+                clock,
+                later,
+                facts(&active, &open, true, false)
+            )),
+            ErrorCode::OPEN_PAUSE_EXISTS
+        );
+    }
+
+    #[test]
+    fn a_window_that_passed_while_offline_is_not_a_bad_window() {
+        let sent_offline = Clock {
+            now: NOW,
+            issued_at: Some(NOW - 3 * DAY),
+        };
+        // Meant to end two days ago, issued three days ago: its time is over.
+        let missed = input(None, Some(NOW - 2 * DAY));
+        assert_eq!(
+            code(super::input(sent_offline, &missed)),
+            ErrorCode::WINDOW_PASSED
+        );
+        // Issued now with an end in the past: a bad request.
+        assert_eq!(
+            code(super::input(Clock::at(NOW), &missed)),
+            ErrorCode::VALIDATION_FAILED
+        );
+        // An end before the start, an end in seconds instead of milliseconds.
+        assert_eq!(
+            code(super::input(
+                Clock::at(NOW),
+                &input(Some(NOW + 2 * DAY), Some(NOW + DAY))
+            )),
+            ErrorCode::VALIDATION_FAILED
+        );
+        assert_eq!(
+            code(super::input(
+                Clock::at(NOW),
+                &input(None, Some(1_900_000_000))
+            )),
+            ErrorCode::VALIDATION_FAILED
+        );
+    }
+
+    #[test]
+    fn an_ended_pause_ends_now_or_at_its_planned_end_and_never_before_it_began() {
+        assert_eq!(
+            ended_now(&a_pause(PauseStatus::Active, NOW - DAY, None), NOW),
+            NOW
+        );
+        assert_eq!(
+            ended_now(&a_pause(PauseStatus::Active, NOW - DAY, Some(NOW - 1)), NOW),
+            NOW - 1
+        );
+        assert_eq!(
+            ended_now(&a_pause(PauseStatus::Active, NOW + 5, None), NOW),
+            NOW + 5
+        );
+    }
+
+    #[test]
+    fn ending_an_active_pause_early_needs_a_valid_certification_and_is_not_the_mentors() {
+        let expired = mentor(MentorStatus::Paused, Some(NOW - DAY));
+        let active_pause = a_pause(PauseStatus::Active, NOW - DAY, None);
+        let f = PauseFacts {
+            pause: &active_pause,
+            mentor: &expired,
+            coordinates: true,
+            stale: false,
+        };
+        assert_eq!(
+            code(cancel(COORDINATOR, Clock::at(NOW), f)),
+            ErrorCode::CERTIFICATION_INVALID
+        );
+        let me = Caller::Person {
+            id: "m",
+            role: Role::Mentor,
+        };
+        assert_eq!(
+            code(cancel(me, Clock::at(NOW), f)),
+            ErrorCode::INVALID_TRANSITION
+        );
+        let valid = mentor(MentorStatus::Paused, Some(NOW + DAY));
+        let decided = cancel(
+            COORDINATOR,
+            Clock::at(NOW),
+            PauseFacts {
+                mentor: &valid,
+                ..f
+            },
+        )
+        .unwrap();
+        assert_eq!(decided.pause.change.to, PauseStatus::Cancelled);
+        assert_eq!(decided.pause.ends_at, Some(NOW));
+        assert_eq!(decided.mentor.map(|m| m.to), Some(MentorStatus::Active));
+    }
+}
