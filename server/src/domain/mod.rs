@@ -1,11 +1,12 @@
 //! Domain commands: the only code that changes domain rows.
 //!
 //! [`execute`] runs one [`Command`] inside a transaction the caller opened and will commit:
-//! role check, row-level access check, optimistic version check, the status transition
-//! from `mentorsync-protocol`, the versioned UPDATE, and an audit row per status change.
-//! The REST endpoints and sync push both call it, so a rule exists exactly once, and
-//! everything that must commit together with a change (audit now; change log and
-//! notification outbox later) joins the same transaction through [`Ctx`].
+//! it loads the facts the command needs under row locks, decides with the rule book
+//! (`mentorsync_protocol::rules`, the same decision the device makes offline), and writes
+//! the effects: versioned UPDATEs, inserts, an audit row per status change. The REST
+//! endpoints and sync push both call it, and everything that must commit together with a
+//! change (audit, change log, notification outbox) joins the same transaction through
+//! [`Ctx`].
 
 pub mod access;
 mod assignment;
