@@ -98,7 +98,8 @@ const COLUMNS: &str = "SELECT a.id, a.at, a.entity, a.entity_id, a.action, a.fro
      FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.chapter_id = $1";
 
 /// A query over the audit trail, extended one condition at a time: each `?` in a condition
-/// becomes the next numbered placeholder, bound to the next argument.
+/// is rewritten to the next numbered bind parameter (`$2`, `$3`, …) and bound to the next
+/// argument.
 struct Sql {
     text: String,
     args: Vec<Arg>,
