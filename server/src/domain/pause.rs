@@ -149,8 +149,17 @@ pub(super) async fn write_created(
     Ok(())
 }
 
-/// A coordinator pauses a mentor now (or schedules a pause from `starts_at`).
-pub async fn pause(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, DomainError> {
+/// Decides a new pause for the mentor `a` names with `rule` and writes it.
+async fn create(
+    ctx: &mut Ctx<'_>,
+    a: &PauseMentor,
+    rule: impl FnOnce(
+        mentorsync_protocol::rules::Caller<'_>,
+        mentorsync_protocol::rules::Clock,
+        rules::PauseInput,
+        MentorFacts<'_>,
+    ) -> Result<Created, mentorsync_protocol::Refusal>,
+) -> Result<(Mentor, Created), DomainError> {
     let input = rules::input(ctx.clock(), a)?;
     let (mentor, coordinates, stale, open) = mentor_facts(ctx, &a.mentor_id).await?;
     let f = MentorFacts {
@@ -159,25 +168,24 @@ pub async fn pause(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, Domain
         stale,
         open_pauses: &open,
     };
-    let verdict = rules::pause(ctx.caller(), ctx.clock(), input, f);
+    let verdict = rule(ctx.caller(), ctx.clock(), input, f);
     let created = ctx.decided((Entity::Mentor, &mentor.id), verdict).await?;
     write_created(ctx, &mentor, &created).await?;
+    Ok((mentor, created))
+}
+
+/// A coordinator pauses a mentor now (or schedules a pause from `starts_at`).
+pub async fn pause(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, DomainError> {
+    let (mentor, _) = create(ctx, a, rules::pause).await?;
     Ok((Entity::Mentor, mentor.id))
 }
 
 /// A mentor asks for a pause for themselves; their coordinator is told and decides.
 pub async fn request(ctx: &mut Ctx<'_>, a: &PauseMentor) -> Result<Primary, DomainError> {
-    let input = rules::input(ctx.clock(), a)?;
-    let (mentor, coordinates, stale, open) = mentor_facts(ctx, &a.mentor_id).await?;
-    let f = MentorFacts {
-        mentor: &mentor,
-        coordinates,
-        stale,
-        open_pauses: &open,
-    };
-    let verdict = rules::request(ctx.caller(), input, f);
-    let created = ctx.decided((Entity::Mentor, &mentor.id), verdict).await?;
-    write_created(ctx, &mentor, &created).await?;
+    let (mentor, created) = create(ctx, a, |caller, _, input, f| {
+        rules::request(caller, input, f)
+    })
+    .await?;
     let pause_id = created.pause.id;
     ctx.notify(NewNotification {
         kind: "pause_requested",
