@@ -1,9 +1,10 @@
-//! `mentorsync-bench`: starts a server, seeds the demo chapter, runs the workloads W1–W9
+//! `mentorsync-bench`: starts a server, seeds the demo chapter, runs the workloads W1–W10
 //! of docs/performance.md on loopback and prints each figure with its target, PASS or
 //! MISS, and the ratio to the limit measured in the same run. Every loop is bounded.
 
 mod attack;
 mod client;
+mod import;
 mod load;
 mod proxy;
 mod report;
@@ -25,7 +26,7 @@ struct Cli {
     /// Also run on PostgreSQL (a fresh schema in this database).
     #[arg(long, env = "MENTORSYNC_BENCH_PG_URL")]
     pg_url: Option<String>,
-    /// Workloads to run (W1,…,W9); all by default.
+    /// Workloads to run (W1,…,W10); all by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Also write the results as JSON to this file.
@@ -142,6 +143,10 @@ async fn main() -> anyhow::Result<()> {
         if wants("W9") {
             eprintln!("W9: serving everyone else under attack");
             lines.extend(attack::w9(&srv, &db).await?);
+        }
+        if wants("W10") {
+            eprintln!("W10: importing a chapter's roster");
+            lines.extend(import::w10(&db).await?);
         }
         drop(srv);
         db.close().await;

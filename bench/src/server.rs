@@ -36,6 +36,18 @@ pub async fn serve_here(target: Target, bind: String) -> anyhow::Result<()> {
     db.migrate().await?;
     let state = AppState::new(db, std::sync::Arc::new(SystemClock), Settings::default());
     mentorsync_server::memory::spawn_return(&state);
+    // As `mentorsync-server serve` does with the same variable (off by default): synced
+    // dashboards follow the changes, to measure what that costs.
+    let refresh_ms: u64 = std::env::var("MENTORSYNC_DASHBOARD_REFRESH_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if refresh_ms > 0 {
+        mentorsync_server::dashboard::fresh::spawn(
+            &state,
+            std::time::Duration::from_millis(refresh_ms),
+        );
+    }
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     mentorsync_server::serve::run(listener, state).await?;
     Ok(())

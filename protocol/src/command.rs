@@ -12,7 +12,7 @@ string_enum!(
         Mentor = "mentor", Mentee = "mentee", Pause = "pause",
         MenteeAssignment = "mentee_assignment", CoordinatorAssignment = "coordinator_assignment",
         Session = "session", Submission = "submission", WorkItem = "work_item", Flag = "flag",
-        Cohort = "cohort", Dashboard = "dashboard",
+        Cohort = "cohort", Dashboard = "dashboard", User = "user",
     }
 );
 
@@ -54,6 +54,20 @@ pub enum Command {
     RaiseFlag(RaiseFlag),
     AcknowledgeFlag(FlagRef),
     ResolveFlag(FlagRef),
+    CreateUser(CreateUser),
+    UpdateUser(UpdateUser),
+    ChangeRole(ChangeRole),
+    DisableUser(UserRef),
+    EnableUser(UserRef),
+    UpdateMentor(UpdateMentor),
+    RenewCertification(RenewCertification),
+    AssignCoordinator(AssignCoordinator),
+    UpdateMentee(UpdateMentee),
+    EnrolMentee(EnrolMentee),
+    CreateCohort(CreateCohort),
+    UpdateCohort(UpdateCohort),
+    AddCohortDirector(CohortDirector),
+    RemoveCohortDirector(CohortDirector),
 }
 
 macro_rules! args {
@@ -195,6 +209,155 @@ args!(
     flag_id: String }
 );
 
+args!(
+    /// Names a user account.
+    UserRef { /// The user id.
+    user_id: String }
+);
+args!(
+    /// An admin creates an account in their chapter. It has no password: the person signs
+    /// in first with a one-time code an admin issues (`POST /api/v1/admin/users/{id}/sign-in-code`),
+    /// which never travels through sync.
+    CreateUser {
+        /// Client-chosen id of the new user.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+        user_id: Option<String>,
+        /// Sign-in email; unique in the deployment, compared case-insensitively.
+        #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 320))]
+        email: String,
+        /// Name shown to others, up to 200 characters.
+        #[cfg_attr(feature = "openapi", schema(pattern = r"\S", max_length = 200))]
+        display_name: String,
+        /// The person's role; a mentor or mentee also gets their profile.
+        role: Role,
+        /// IANA time zone (`Europe/Lisbon`); absent means the chapter's.
+        #[serde(default)] time_zone: Option<String>,
+    }
+);
+args!(
+    /// An admin edits an account's name, email or time zone (absent fields stay).
+    UpdateUser {
+        /// The user id.
+        user_id: String,
+        /// New sign-in email.
+        #[serde(default)] email: Option<String>,
+        /// New display name.
+        #[serde(default)] display_name: Option<String>,
+        /// New IANA time zone; an empty string goes back to the chapter's.
+        #[serde(default)] time_zone: Option<String>,
+    }
+);
+args!(
+    /// An admin changes a staff member's role (admin, coordinator, director).
+    ChangeRole {
+        /// The user id.
+        user_id: String,
+        /// The new role.
+        role: Role,
+    }
+);
+args!(
+    /// Edit a mentor's capacity, specialties or availability (absent fields stay).
+    UpdateMentor {
+        /// The mentor's user id.
+        mentor_id: String,
+        /// Weekly slots, 1 to 100; never below the mentees they hold.
+        #[serde(default)] capacity_weekly: Option<i64>,
+        /// Topics, at most 20 of at most 50 characters.
+        #[serde(default)] specialties: Option<Vec<String>>,
+        /// Free-form availability, a JSON object of at most 2,000 bytes.
+        #[serde(default)] availability: Option<serde_json::Value>,
+    }
+);
+args!(
+    /// Record a renewed certification.
+    RenewCertification {
+        /// The mentor's user id.
+        mentor_id: String,
+        /// Epoch ms of the new expiry; must be in the future.
+        expires_at: i64,
+    }
+);
+args!(
+    /// An admin gives a mentor a coordinator (ending the current coordination, if any).
+    AssignCoordinator {
+        /// The mentor's user id.
+        mentor_id: String,
+        /// The coordinator's user id.
+        coordinator_id: String,
+        /// Client-chosen id of the new coordinator assignment.
+        #[serde(default)] assignment_id: Option<String>,
+    }
+);
+args!(
+    /// An admin edits a mentee's interests.
+    UpdateMentee {
+        /// The mentee's user id.
+        mentee_id: String,
+        /// Topics, at most 20 of at most 50 characters.
+        interests: Vec<String>,
+    }
+);
+args!(
+    /// An admin enrols a mentee in a cohort (or takes them out of theirs, with none).
+    EnrolMentee {
+        /// The mentee's user id.
+        mentee_id: String,
+        /// The cohort; absent or null leaves every cohort.
+        #[serde(default)] cohort_id: Option<String>,
+    }
+);
+args!(
+    /// An admin creates a cohort.
+    CreateCohort {
+        /// Client-chosen id of the new cohort.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+        cohort_id: Option<String>,
+        /// The programme's own key for it (imports match on it); unique in the chapter.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+        external_id: Option<String>,
+        /// Name, up to 200 characters.
+        #[cfg_attr(feature = "openapi", schema(pattern = r"\S", max_length = 200))]
+        name: String,
+        /// Epoch ms (between 2000 and 2200).
+        #[cfg_attr(feature = "openapi", schema(minimum = 946_684_800_000_i64, maximum = 7_258_118_399_999_i64))]
+        starts_at: i64,
+        /// Epoch ms (before 2200); after `starts_at`.
+        #[cfg_attr(feature = "openapi", schema(minimum = 946_684_800_000_i64, maximum = 7_258_118_399_999_i64))]
+        ends_at: i64,
+        /// Seats offered, 0 to 100,000.
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000))]
+        seats: i64,
+    }
+);
+args!(
+    /// An admin edits a cohort (absent fields stay).
+    UpdateCohort {
+        /// The cohort id.
+        cohort_id: String,
+        /// New name.
+        #[serde(default)] name: Option<String>,
+        /// New start, epoch ms.
+        #[serde(default)] starts_at: Option<i64>,
+        /// New end, epoch ms.
+        #[serde(default)] ends_at: Option<i64>,
+        /// New seat count; never below the mentees enrolled.
+        #[serde(default)] seats: Option<i64>,
+    }
+);
+args!(
+    /// A director of a cohort (added or removed).
+    CohortDirector {
+        /// The cohort id.
+        cohort_id: String,
+        /// The director's user id.
+        director_id: String,
+    }
+);
+
 impl Command {
     /// The command's wire name (`pause_mentor`).
     pub fn name(&self) -> &'static str {
@@ -224,6 +387,20 @@ impl Command {
             RaiseFlag(_) => "raise_flag",
             AcknowledgeFlag(_) => "acknowledge_flag",
             ResolveFlag(_) => "resolve_flag",
+            CreateUser(_) => "create_user",
+            UpdateUser(_) => "update_user",
+            ChangeRole(_) => "change_role",
+            DisableUser(_) => "disable_user",
+            EnableUser(_) => "enable_user",
+            UpdateMentor(_) => "update_mentor",
+            RenewCertification(_) => "renew_certification",
+            AssignCoordinator(_) => "assign_coordinator",
+            UpdateMentee(_) => "update_mentee",
+            EnrolMentee(_) => "enrol_mentee",
+            CreateCohort(_) => "create_cohort",
+            UpdateCohort(_) => "update_cohort",
+            AddCohortDirector(_) => "add_cohort_director",
+            RemoveCohortDirector(_) => "remove_cohort_director",
         }
     }
 
@@ -233,9 +410,17 @@ impl Command {
         use Command::*;
         use Role::*;
         match self {
-            PauseMentor(_) | ResumeMentor(_) | DeactivateMentor(_) | ApprovePause(_)
-            | DeclinePause(_) | AssignMentee(_) | EndAssignment(_) | AcknowledgeFlag(_)
-            | ResolveFlag(_) => &[Admin, Coordinator],
+            PauseMentor(_)
+            | ResumeMentor(_)
+            | DeactivateMentor(_)
+            | ApprovePause(_)
+            | DeclinePause(_)
+            | AssignMentee(_)
+            | EndAssignment(_)
+            | AcknowledgeFlag(_)
+            | ResolveFlag(_)
+            | UpdateMentor(_)
+            | RenewCertification(_) => &[Admin, Coordinator],
             ReactivateMentor(_) => &[Admin],
             RequestPause(_) => &[Mentor],
             CancelPause(_) => &[Admin, Coordinator, Mentor],
@@ -245,7 +430,43 @@ impl Command {
             }
             SubmitMission(_) | ResubmitMission(_) => &[Mentee],
             ClaimWorkItem(_) | CompleteWorkItem(_) => &[Mentor],
+            CreateUser(_)
+            | UpdateUser(_)
+            | ChangeRole(_)
+            | DisableUser(_)
+            | EnableUser(_)
+            | AssignCoordinator(_)
+            | UpdateMentee(_)
+            | EnrolMentee(_)
+            | CreateCohort(_)
+            | UpdateCohort(_)
+            | AddCohortDirector(_)
+            | RemoveCohortDirector(_) => &[Admin],
         }
+    }
+
+    /// Whether the command provisions the programme (accounts, profiles, coordination,
+    /// cohorts): an admin's work that a device queues but does not predict, since its
+    /// facts (deployment-wide email uniqueness, every account) are the server's alone.
+    pub fn is_admin(&self) -> bool {
+        use Command::*;
+        matches!(
+            self,
+            CreateUser(_)
+                | UpdateUser(_)
+                | ChangeRole(_)
+                | DisableUser(_)
+                | EnableUser(_)
+                | UpdateMentor(_)
+                | RenewCertification(_)
+                | AssignCoordinator(_)
+                | UpdateMentee(_)
+                | EnrolMentee(_)
+                | CreateCohort(_)
+                | UpdateCohort(_)
+                | AddCohortDirector(_)
+                | RemoveCohortDirector(_)
+        )
     }
 
     /// Moves the times the device chose by `-offset` (the device's clock minus the
@@ -287,7 +508,35 @@ impl Command {
             }
             RaiseFlag(a) => (Entity::Mentee, &a.mentee_id),
             AcknowledgeFlag(a) | ResolveFlag(a) => (Entity::Flag, &a.flag_id),
+            CreateUser(_) | CreateCohort(_) => return None,
+            UpdateUser(a) => (Entity::User, &a.user_id),
+            ChangeRole(a) => (Entity::User, &a.user_id),
+            DisableUser(a) | EnableUser(a) => (Entity::User, &a.user_id),
+            UpdateMentor(a) => (Entity::Mentor, &a.mentor_id),
+            RenewCertification(a) => (Entity::Mentor, &a.mentor_id),
+            AssignCoordinator(a) => (Entity::Mentor, &a.mentor_id),
+            UpdateMentee(a) => (Entity::Mentee, &a.mentee_id),
+            EnrolMentee(a) => (Entity::Mentee, &a.mentee_id),
+            UpdateCohort(a) => (Entity::Cohort, &a.cohort_id),
+            AddCohortDirector(a) | RemoveCohortDirector(a) => (Entity::Cohort, &a.cohort_id),
         })
+    }
+
+    /// The id of the row the command creates, once chosen (the device fills it in when
+    /// the command is queued, so an app can open the new session or flag at once).
+    pub fn created_id(&self) -> Option<&str> {
+        use Command::*;
+        match self {
+            PauseMentor(a) | RequestPause(a) => a.pause_id.as_deref(),
+            AssignMentee(a) => a.assignment_id.as_deref(),
+            ScheduleSession(a) => a.session_id.as_deref(),
+            SubmitMission(a) => a.submission_id.as_deref(),
+            RaiseFlag(a) => a.flag_id.as_deref(),
+            CreateUser(a) => a.user_id.as_deref(),
+            AssignCoordinator(a) => a.assignment_id.as_deref(),
+            CreateCohort(a) => a.cohort_id.as_deref(),
+            _ => None,
+        }
     }
 }
 

@@ -41,6 +41,13 @@ impl ErrorCode {
     pub const WINDOW_PASSED: &'static str = "window_passed";
     pub const NOT_DUE: &'static str = "not_due";
     pub const BAD_COMMAND: &'static str = "bad_command";
+    pub const EMAIL_TAKEN: &'static str = "email_taken";
+    pub const ACCOUNT_DISABLED: &'static str = "account_disabled";
+    pub const ROLE_CHANGE_INVALID: &'static str = "role_change_invalid";
+    pub const WRONG_ROLE: &'static str = "wrong_role";
+    pub const COHORT_FULL: &'static str = "cohort_full";
+    pub const SIGN_IN_CODE_INVALID: &'static str = "sign_in_code_invalid";
+    pub const IMPORT_INVALID: &'static str = "import_invalid";
     pub const PAYLOAD_TOO_LARGE: &'static str = "payload_too_large";
     pub const UNSUPPORTED_MEDIA_TYPE: &'static str = "unsupported_media_type";
     pub const TOO_MANY_REQUESTS: &'static str = "too_many_requests";

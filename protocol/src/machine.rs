@@ -78,10 +78,15 @@ fn refuse<A: Action>(current: A::Status, action: A) -> Refusal {
             allowed.push(s);
         }
     }
+    let a = if A::ENTITY.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     Refusal::new(
         crate::ErrorCode::INVALID_TRANSITION,
         format!(
-            "cannot {} a {} that is {current}; only a {} that is {} can be",
+            "cannot {} {a} {} that is {current}; only {a} {} that is {} can be",
             action.verb(),
             A::ENTITY,
             A::ENTITY,
@@ -141,6 +146,16 @@ actions!(
         End "end" [(Active, Ended)],
         /// Withdrawn before or during.
         Cancel "cancel" [(Requested, Cancelled), (Scheduled, Cancelled), (Active, Cancelled)],
+    }
+);
+
+actions!(
+    /// What can happen to an account.
+    AccountAction: AccountStatus, "account" {
+        /// Admin: every session ends, sign-in is refused.
+        Disable "disable" [(Active, Disabled)],
+        /// Admin.
+        Enable "enable" [(Disabled, Active)],
     }
 );
 
@@ -291,6 +306,20 @@ mod tests {
     }
 
     #[test]
+    fn account_machine() {
+        use AccountAction as A;
+        use AccountStatus as S;
+        check_machine(
+            S::ALL,
+            A::ALL,
+            &[
+                (S::Active, A::Disable, S::Disabled),
+                (S::Disabled, A::Enable, S::Active),
+            ],
+        );
+    }
+
+    #[test]
     fn assignment_machine() {
         check_machine(
             AssignmentStatus::ALL,
@@ -360,6 +389,15 @@ mod tests {
                 (S::Open, A::Acknowledge, S::Acknowledged),
                 (S::Acknowledged, A::Resolve, S::Resolved),
             ],
+        );
+    }
+
+    #[test]
+    fn refusal_reads_like_a_sentence_with_its_article() {
+        let r = transition(AccountStatus::Disabled, AccountAction::Disable).unwrap_err();
+        assert_eq!(
+            r.reason,
+            "cannot disable an account that is disabled; only an account that is active can be"
         );
     }
 

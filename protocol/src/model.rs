@@ -242,10 +242,35 @@ row!(
 );
 
 row!(
+    /// A person's account, as an admin manages it (never a password or its hash).
+    Account {
+        /// User id.
+        id: String,
+        /// Sign-in email, lowercase.
+        email: String,
+        /// Display name.
+        display_name: String,
+        /// Their role.
+        role: Role,
+        /// Active, or disabled (cannot sign in).
+        status: AccountStatus,
+        /// IANA time zone; `None` means the chapter's.
+        time_zone: Option<String>,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
     /// A cohort of mentees.
     Cohort {
         /// Cohort id.
         id: String,
+        /// The programme's own key (imports match on it).
+        #[serde(default)]
+        external_id: Option<String>,
         /// Name.
         name: String,
         /// Epoch ms.

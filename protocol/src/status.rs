@@ -48,6 +48,10 @@ macro_rules! string_enum {
 pub(crate) use string_enum;
 
 string_enum!(
+    /// Whether an account may sign in.
+    AccountStatus { Active = "active", Disabled = "disabled" }
+);
+string_enum!(
     /// A mentor's availability for new work.
     MentorStatus { Active = "active", Paused = "paused", Inactive = "inactive" }
 );

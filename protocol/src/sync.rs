@@ -18,7 +18,7 @@ pub enum SyncSet {
     Roster,
     /// Work items and the submissions they are about: the work-queue screen.
     Queue,
-    /// Mentees and sessions.
+    /// Cohorts, mentees, sessions and (for admins) accounts.
     Rest,
 }
 
@@ -38,7 +38,12 @@ impl SyncSet {
                 Entity::Dashboard,
             ],
             SyncSet::Queue => &[Entity::Submission, Entity::WorkItem],
-            SyncSet::Rest => &[Entity::Mentee, Entity::Session],
+            SyncSet::Rest => &[
+                Entity::Cohort,
+                Entity::Mentee,
+                Entity::Session,
+                Entity::User,
+            ],
         }
     }
 
@@ -54,6 +59,8 @@ impl SyncSet {
 
 /// Every synced entity, parents first (the order of a snapshot of all sets).
 pub const SYNCED_ENTITIES: &[Entity] = &[
+    Entity::Cohort,
+    Entity::User,
     Entity::Mentor,
     Entity::Mentee,
     Entity::CoordinatorAssignment,
@@ -83,7 +90,8 @@ pub fn row_scopes(entity: Entity, row: &serde_json::Value, chapter_id: &str) -> 
             add("mentor", "mentor_id");
             add("coordinator", "coordinator_id");
         }
-        Entity::Cohort => {}
+        Entity::Cohort => add("cohort", "id"),
+        Entity::User => {}
         Entity::Dashboard => {
             add("mentor", "mentor_id");
             add("coordinator", "coordinator_id");

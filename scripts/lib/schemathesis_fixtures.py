@@ -79,6 +79,24 @@ values = {
     "ST_BOOKING_MENTEE_ID": booking_mentee,
     "ST_COHORT_ID": one("SELECT id FROM cohorts ORDER BY id LIMIT 1"),
     "ST_CLIENT_ID": str(uuid.uuid4()),
+    # Coordination is moved between the mentor's coordinator and another one.
+    "ST_COORDINATOR_ID": one(
+        "SELECT coordinator_id FROM coordinator_assignments WHERE mentor_id = ? AND status = 'active'", mentor
+    ),
+    "ST_OTHER_COORDINATOR_ID": one(
+        "SELECT id FROM users WHERE role = 'coordinator' AND id NOT IN "
+        "(SELECT coordinator_id FROM coordinator_assignments WHERE mentor_id = ? AND status = 'active') "
+        "ORDER BY id LIMIT 1",
+        mentor,
+    ),
+    # Accounts of their own for the account operations (disable, role, codes), so that no
+    # session the run uses ends, and a director to add to and remove from a cohort.
+    "ST_SPARE_USER_ID": post(
+        "/api/v1/admin/users", {"email": "spare@fuzz.example.org", "display_name": "Spare", "role": "coordinator"}
+    )["id"],
+    "ST_DIRECTOR_ID": post(
+        "/api/v1/admin/users", {"email": "director@fuzz.example.org", "display_name": "Fuzz Director", "role": "director"}
+    )["id"],
 }
 for k, v in values.items():
     print(f"export {k}={v}")

@@ -29,6 +29,12 @@ MENTOR = os.environ["ST_MENTOR_ID"]
 BOOKING_MENTOR = os.environ["ST_BOOKING_MENTOR_ID"]
 BOOKING_MENTEE = os.environ["ST_BOOKING_MENTEE_ID"]
 FREE_MENTEE = os.environ["ST_FREE_MENTEE_ID"]
+MENTEE = os.environ["ST_MENTEE_ID"]
+SPARE = os.environ["ST_SPARE_USER_ID"]
+COORDINATOR = os.environ["ST_COORDINATOR_ID"]
+OTHER_COORDINATOR = os.environ["ST_OTHER_COORDINATOR_ID"]
+COHORT = os.environ["ST_COHORT_ID"]
+DIRECTOR = os.environ["ST_DIRECTOR_ID"]
 # Automerge changes that write the notes "Notes from the fuzzer" (made by
 # `mentorsync_protocol::notes::Notes::edit`); applying them twice changes nothing.
 NOTES_CHANGE = (
@@ -133,6 +139,55 @@ def pause_request():
     return call("POST", f"/api/v1/mentors/{MENTOR}/pause-requests", {"reason": "set-up"}, token=MENTOR_TOKEN)["id"]
 
 
+def spare_in(status):
+    """The spare account in `status` (active or disabled)."""
+    if call("GET", f"/api/v1/admin/users/{SPARE}")["status"] != status:
+        call("POST", f"/api/v1/admin/users/{SPARE}/{'enable' if status == 'active' else 'disable'}", {})
+
+
+def spare_not(role):
+    """The spare account enabled, in a staff role other than `role`."""
+    spare_in("active")
+    if call("GET", f"/api/v1/admin/users/{SPARE}")["role"] == role:
+        call("POST", f"/api/v1/admin/users/{SPARE}/role", {"role": "director" if role != "director" else "coordinator"})
+
+
+def fresh_seat(case):
+    """The fixture mentee out of every cohort, and a cohort with seats to enrol them in."""
+    call("PUT", f"/api/v1/admin/mentees/{MENTEE}/cohort", {"cohort_id": None})
+    if isinstance(case.body, dict) and case.body.get("cohort_id") is not None:
+        body = {"name": "Fuzz", "starts_at": FUTURE, "ends_at": FUTURE + 86400000, "seats": 5}
+        case.body["cohort_id"] = call("POST", "/api/v1/admin/cohorts", body)["id"]
+
+
+def director_linked(linked):
+    path = f"/api/v1/admin/cohorts/{COHORT}/directors/{DIRECTOR}"
+    call("DELETE" if not linked else "PUT", path)
+
+
+def shape_cohort(case):
+    """Dates the server accepts: the end after the start."""
+    if isinstance(case.body, dict):
+        case.body.update(starts_at=FUTURE, ends_at=FUTURE + 86400000)
+        fresh(case.body, "cohort_id")
+        if case.body.get("external_id") is not None:
+            case.body["external_id"] = f"fuzz-{uuid.uuid4().hex[:12]}"
+
+
+def shape_user(case):
+    """An email nobody has yet (generated ones repeat: a conflict every time)."""
+    if isinstance(case.body, dict):
+        case.body["email"] = f"fuzz-{uuid.uuid4().hex[:12]}@fuzz.example.org"
+        fresh(case.body, "user_id")
+        if case.body.get("time_zone") is not None:
+            case.body["time_zone"] = "Europe/Lisbon"
+
+
+def shape_roster_file(case):
+    """A roster file with one new person in it (a random string is no roster file)."""
+    case.body = f"kind,email,name\ncoordinator,fuzz-{uuid.uuid4().hex[:12]}@fuzz.example.org,Fuzz Coordinator\n"
+
+
 def positive(case):
     meta = getattr(case, "_meta", None)
     return meta is None or not meta.generation.mode.is_negative
@@ -190,6 +245,19 @@ PREPARE = {
     "POST /api/v1/workqueue/{id}/{action}": lambda case: case.path_parameters.update(
         id=queue_item(case.path_parameters.get("action"))
     ),
+    "POST /api/v1/admin/users/{id}/{action}": lambda case: spare_in(
+        "disabled" if case.path_parameters.get("action") == "enable" else "active"
+    ),
+    "POST /api/v1/admin/users/{id}/sign-in-code": lambda case: spare_in("active"),
+    "POST /api/v1/admin/users/{id}/role": lambda case: spare_not(
+        case.body.get("role") if isinstance(case.body, dict) else None
+    ),
+    "PUT /api/v1/admin/mentors/{id}/coordinator": lambda case: call(
+        "PUT", f"/api/v1/admin/mentors/{MENTOR}/coordinator", {"coordinator_id": COORDINATOR}
+    ),
+    "PUT /api/v1/admin/mentees/{id}/cohort": fresh_seat,
+    "PUT /api/v1/admin/cohorts/{id}/directors/{director_id}": lambda case: director_linked(False),
+    "DELETE /api/v1/admin/cohorts/{id}/directors/{director_id}": lambda case: director_linked(True),
 }
 
 # What only the server's clock or state can judge, kept valid in positive cases (the
@@ -201,6 +269,13 @@ SHAPE = {
     "POST /api/v1/mentor/sessions": shape_session,
     "POST /api/v1/sessions/{id}/notes": lambda case: isinstance(case.body, dict)
     and case.body.update(changes=NOTES_CHANGE),
+    "POST /api/v1/admin/mentors/{id}/certification": lambda case: isinstance(case.body, dict)
+    and case.body.update(expires_at=FUTURE, expected_version=None),
+    "PUT /api/v1/admin/mentors/{id}/coordinator": lambda case: isinstance(case.body, dict)
+    and case.body.update(coordinator_id=OTHER_COORDINATOR, expected_version=None),
+    "POST /api/v1/admin/cohorts": shape_cohort,
+    "POST /api/v1/admin/users": shape_user,
+    "POST /api/v1/admin/import": shape_roster_file,
 }
 
 

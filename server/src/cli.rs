@@ -63,6 +63,12 @@ enum Command {
         /// scheduler off on this instance.
         #[arg(long, env = "MENTORSYNC_SCHEDULER_TICK_SECONDS", default_value_t = 15)]
         scheduler_tick_seconds: u64,
+        /// Milliseconds after a change before its chapter's mentor and coordinator
+        /// dashboards are recomputed (a burst of changes is one refresh; cohorts at most
+        /// every 30 s); 0, the default, leaves them to the five-minute job. 2000 keeps
+        /// them within seconds, at the cost docs/performance.md measures.
+        #[arg(long, env = "MENTORSYNC_DASHBOARD_REFRESH_MS", default_value_t = 0)]
+        dashboard_refresh_ms: u64,
         /// Also deliver notifications by POSTing them to this URL.
         #[arg(long, env = "MENTORSYNC_WEBHOOK_URL", requires = "webhook_secret")]
         webhook_url: Option<String>,
@@ -98,10 +104,78 @@ enum Command {
         #[arg(long)]
         to: std::path::PathBuf,
     },
+    /// Chapters: create one (prints its id), or list them.
+    Chapter {
+        #[command(subcommand)]
+        action: ChapterAction,
+    },
+    /// Accounts: create one (the first admin of a chapter, typically).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Import a roster file (CSV, docs/import.md) into a chapter, in one transaction.
+    Import {
+        /// The file.
+        file: std::path::PathBuf,
+        /// The chapter (default: the only one).
+        #[arg(long)]
+        chapter: Option<String>,
+        /// Check and apply everything, print what would change, keep nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write a chapter's roster as a roster file (CSV).
+    Export {
+        /// The chapter (default: the only one).
+        #[arg(long)]
+        chapter: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        to: Option<std::path::PathBuf>,
+    },
     /// After restoring the database from a backup, with every server stopped: give it a new
     /// epoch, so that every device starts a fresh snapshot and submits again the commands
     /// the backup does not hold.
     Restored,
+}
+
+#[derive(Subcommand)]
+enum ChapterAction {
+    /// Create a chapter and print its id.
+    Create {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// Its default IANA time zone (default UTC).
+        #[arg(long)]
+        time_zone: Option<String>,
+    },
+    /// List chapters: id, name, accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create an account. Prints a one-time sign-in code (72 h), or with --password-stdin
+    /// sets the password read from standard input.
+    Create {
+        /// The chapter (default: the only one).
+        #[arg(long)]
+        chapter: Option<String>,
+        /// Sign-in email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// admin, coordinator, director, mentor or mentee.
+        #[arg(long)]
+        role: mentorsync_protocol::Role,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 fn database_url(cli: &Cli) -> String {
@@ -196,6 +270,140 @@ pub async fn main() -> anyhow::Result<()> {
             }
             db.close().await;
         }
+        Command::Chapter { action } => {
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            match action {
+                ChapterAction::Create { name, time_zone } => {
+                    let id = crate::operator::create_chapter(
+                        &db,
+                        name,
+                        time_zone.as_deref(),
+                        SystemClock.now_ms(),
+                    )
+                    .await?;
+                    eprintln!(
+                        "created chapter {name:?}; next: `user create --chapter {id} --role admin …`"
+                    );
+                    println!("{id}");
+                }
+                ChapterAction::List => {
+                    for (id, name, people) in crate::operator::list_chapters(&db).await? {
+                        println!("{id}  {name}  ({people} accounts)");
+                    }
+                }
+            }
+            db.close().await;
+        }
+        Command::User {
+            action:
+                UserAction::Create {
+                    chapter,
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            let chapter = crate::operator::chapter(&db, chapter.as_deref()).await?;
+            let first = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password")?;
+                crate::operator::FirstSignIn::Password(
+                    line.trim_end_matches(['\r', '\n']).to_owned(),
+                )
+            } else {
+                crate::operator::FirstSignIn::Code
+            };
+            let (id, code) = crate::operator::create_user(
+                &db,
+                &chapter,
+                email,
+                name,
+                *role,
+                first,
+                SystemClock.now_ms(),
+            )
+            .await?;
+            println!("{id}");
+            match code {
+                Some(code) => eprintln!(
+                    "created {role} {email}; one-time sign-in code (valid 72 h, shown once): {code}\n\
+                     they sign in with POST /api/v1/auth/redeem {{email, code, new_password}}"
+                ),
+                None => eprintln!("created {role} {email} with the password given"),
+            }
+            db.close().await;
+        }
+        Command::Import {
+            file,
+            chapter,
+            dry_run,
+        } => {
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            let chapter = crate::operator::chapter(&db, chapter.as_deref()).await?;
+            let bytes =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let bar = ProgressBar::new(0).with_style(
+                ProgressStyle::with_template(
+                    "importing {bar:40} {pos}/{len} changes ({per_sec}, eta {eta})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            let outcome = crate::operator::import(
+                &db,
+                &chapter,
+                &bytes,
+                *dry_run,
+                SystemClock.now_ms(),
+                &|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                },
+            )
+            .await?;
+            bar.finish_and_clear();
+            db.close().await;
+            match outcome {
+                Ok(report) => {
+                    let verb = if report.dry_run { "would run" } else { "ran" };
+                    eprintln!(
+                        "{} rows read; {verb} {} change(s) in {:.1?}{}",
+                        report.rows,
+                        report.total(),
+                        started.elapsed(),
+                        if report.dry_run {
+                            " (dry run: nothing kept)"
+                        } else {
+                            ""
+                        }
+                    );
+                    for (command, n) in &report.changes {
+                        println!("{command:<24} {n}");
+                    }
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{}:{}: {}", file.display(), e.line, e.message);
+                    }
+                    anyhow::bail!("{} line(s) are invalid; nothing was imported", errors.len());
+                }
+            }
+        }
+        Command::Export { chapter, to } => {
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            let chapter = crate::operator::chapter(&db, chapter.as_deref()).await?;
+            let bytes = crate::operator::export(&db, &chapter).await?;
+            db.close().await;
+            match to {
+                Some(path) => std::fs::write(path, &bytes)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+            }
+        }
         Command::Restored => {
             let db = open(&url, cli.pg_schema.as_ref()).await?;
             let epoch = crate::epoch::renew(&db).await?;
@@ -222,6 +430,7 @@ pub async fn main() -> anyhow::Result<()> {
             size,
             changelog_retention_days,
             scheduler_tick_seconds,
+            dashboard_refresh_ms,
             webhook_url,
             webhook_secret,
         } => {
@@ -239,6 +448,12 @@ pub async fn main() -> anyhow::Result<()> {
                 state.clone(),
                 std::time::Duration::from_secs(changelog_retention_days * 86_400),
             );
+            if *dashboard_refresh_ms > 0 {
+                crate::dashboard::fresh::spawn(
+                    &state,
+                    std::time::Duration::from_millis(*dashboard_refresh_ms),
+                );
+            }
             if *scheduler_tick_seconds > 0 {
                 let mut channels: Vec<Arc<dyn Channel>> =
                     vec![Arc::new(RecordingChannel::default())];

@@ -160,6 +160,12 @@ impl From<DomainError> for ApiError {
                         "changed_by": changed_by}),
                 )
             }
+            // A taken email or key is a clash with an existing row, like a unique index.
+            DomainError::Refused(r)
+                if r.code == ErrorCode::EMAIL_TAKEN || r.code == ErrorCode::CONFLICT =>
+            {
+                ApiError::new(StatusCode::CONFLICT, r.code, r.reason)
+            }
             DomainError::Refused(r) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.reason)
             }

@@ -31,7 +31,11 @@ pub const FLAG_COLUMNS: &str =
 pub const COORDINATOR_ASSIGNMENT_COLUMNS: &str =
     "id, coordinator_id, mentor_id, status, version, updated_at";
 /// Columns of a cohort.
-pub const COHORT_COLUMNS: &str = "id, name, starts_at, ends_at, seats, version, updated_at";
+pub const COHORT_COLUMNS: &str =
+    "id, external_id, name, starts_at, ends_at, seats, version, updated_at";
+/// Columns of an account (never the password hash).
+pub const ACCOUNT_COLUMNS: &str =
+    "id, email, display_name, role, status, time_zone, version, updated_at";
 /// Columns of a dashboard row.
 pub const DASHBOARD_COLUMNS: &str = "id, kind, subject_id, mentor_id, coordinator_id, cohort_id, figures, \
      computed_at, version, updated_at";
@@ -194,10 +198,26 @@ impl FromDb for Cohort {
     fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
         Ok(Cohort {
             id: r.get("id")?,
+            external_id: r.get("external_id")?,
             name: r.get("name")?,
             starts_at: r.get("starts_at")?,
             ends_at: r.get("ends_at")?,
             seats: r.get("seats")?,
+            version: r.get("version")?,
+            updated_at: r.get("updated_at")?,
+        })
+    }
+}
+
+impl FromDb for Account {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(Account {
+            id: r.get("id")?,
+            email: r.get("email")?,
+            display_name: r.get("display_name")?,
+            role: r.parse("role")?,
+            status: r.parse("status")?,
+            time_zone: r.get("time_zone")?,
             version: r.get("version")?,
             updated_at: r.get("updated_at")?,
         })
@@ -267,6 +287,7 @@ fn select_from(entity: Entity) -> (String, &'static str, &'static str) {
         }
         Entity::Cohort => plain(COHORT_COLUMNS, "cohorts"),
         Entity::Dashboard => plain(DASHBOARD_COLUMNS, "dashboards"),
+        Entity::User => plain(ACCOUNT_COLUMNS, "users"),
     }
 }
 
@@ -325,6 +346,7 @@ pub async fn load_many_json(
         Entity::Flag => fetch::<Flag>(tx, query).await?,
         Entity::Cohort => fetch::<Cohort>(tx, query).await?,
         Entity::Dashboard => fetch::<Dashboard>(tx, query).await?,
+        Entity::User => fetch::<Account>(tx, query).await?,
         Entity::WorkItem => {
             let rows: Vec<StoredWorkItem> = tx.fetch_all(query).await?;
             rows_json(
@@ -356,7 +378,8 @@ keyed!(
     Submission,
     Flag,
     Cohort,
-    Dashboard
+    Dashboard,
+    Account
 );
 
 pub use mentorsync_protocol::sync::row_scopes;
@@ -455,7 +478,11 @@ pub fn scope_exprs(entity: Entity) -> ScopeExprs {
             None,
         ),
         Entity::Flag => e("flags t", "t.id", None, Some("t.mentee_id"), None),
-        Entity::Cohort => e("cohorts t", "t.id", None, None, None),
+        Entity::Cohort => ScopeExprs {
+            cohort: Some("t.id"),
+            ..e("cohorts t", "t.id", None, None, None)
+        },
+        Entity::User => e("users t", "t.id", None, None, None),
         Entity::Dashboard => ScopeExprs {
             cohort: Some("t.cohort_id"),
             ..e(

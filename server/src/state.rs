@@ -85,6 +85,9 @@ pub struct AppState {
     /// of milliseconds; unbounded, 50 parallel sign-ins took the server from 40 MB to
     /// 878 MB. One per core; the rest wait their turn (briefly) or get 503.
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Roster imports running on this instance: one at a time, since an import holds the
+    /// write transaction for as long as it runs.
+    pub imports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -102,6 +105,7 @@ impl AppState {
             hashing: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            imports: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 

@@ -237,50 +237,6 @@ async fn parallel_guesses_stop_at_the_limit_and_cannot_lock_out_the_owner(app: &
     );
 }
 
-/// Signs in afresh (a new token family) and returns the access token.
-async fn fresh_access(app: &TestApp, email: &str) -> String {
-    let r: serde_json::Value = app
-        .http
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().unwrap().to_owned()
-}
-
-/// Opens a stream at `base` + `path` and reads its first event.
-async fn open_stream(app: &TestApp, base: &str, path: &str, token: &str) -> reqwest::Response {
-    let mut r = app
-        .http
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .header("x-mentorsync-protocol", PROTOCOL)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    let first = tokio::time::timeout(Duration::from_secs(5), r.chunk()).await;
-    assert!(matches!(first, Ok(Ok(Some(_)))), "{path}: a first event");
-    r
-}
-
-/// Whether the stream ends (the server closes it) within `within`.
-async fn ends_within(r: &mut reqwest::Response, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, r.chunk()).await {
-            Err(_) => return false,
-            Ok(Ok(None) | Err(_)) => return true,
-            Ok(Ok(Some(_))) => continue,
-        }
-    }
-}
-
 /// A mentor's event stream and dashboard stream, on this instance and (PostgreSQL) on a
 /// second one, end the moment they log out — no more names or meeting links after it.
 /// A stream opened with a token of another family of theirs is not touched.

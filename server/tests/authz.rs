@@ -49,8 +49,13 @@ async fn call(app: &TestApp, token: &str, c: &Case) -> (u16, Value) {
         .http
         .request(c.method.clone(), app.url(&c.path))
         .bearer_auth(token);
-    if c.method == Method::POST {
-        req = req.json(&c.body);
+    match &c.body {
+        // A roster file.
+        Value::String(csv) => req = req.header("content-type", "text/csv").body(csv.clone()),
+        _ if [Method::POST, Method::PATCH, Method::PUT].contains(&c.method) => {
+            req = req.json(&c.body)
+        }
+        _ => {}
     }
     let r = req.send().await.unwrap();
     let status = r.status().as_u16();
@@ -66,6 +71,25 @@ struct Targets {
     flag: String,
     assignment: String,
     at: i64,
+    /// Accounts only admin commands touch: one to disable and enable, a director whose
+    /// role changes, a second director for a cohort.
+    disposable: String,
+    recast: String,
+    director2: String,
+}
+
+/// Creates an account in chapter `a` through the admin API.
+async fn account(app: &TestApp, role: &str) -> String {
+    let email = format!("{role}-{}@authz.example.org", uuid::Uuid::new_v4());
+    let (status, body) = app
+        .post(
+            &app.a.admin.token,
+            "/api/v1/admin/users",
+            json!({"email": email, "display_name": "Made for the matrix", "role": role}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().unwrap().to_owned()
 }
 
 async fn targets(app: &TestApp) -> Targets {
@@ -142,6 +166,9 @@ async fn targets(app: &TestApp) -> Targets {
         flag,
         assignment,
         at,
+        disposable: account(app, "coordinator").await,
+        recast: account(app, "director").await,
+        director2: account(app, "director").await,
     }
 }
 
@@ -158,14 +185,106 @@ async fn authorization_matrix(app: &TestApp) {
         flag,
         assignment,
         at,
+        disposable,
+        recast,
+        director2,
     } = targets(app).await;
     let sub = |n: &str| json!({"mission_ref": n, "title": "t", "content": "c"});
     let audit = format!("/api/v1/audit?entity_id={m}");
 
     let get = |p: String, allowed| case(Method::GET, p, Value::Null, allowed);
     let post = |p: String, body, allowed| case(Method::POST, p, body, allowed);
+    let patch = |p: String, body, allowed| case(Method::PATCH, p, body, allowed);
+    let put = |p: String, body, allowed| case(Method::PUT, p, body, allowed);
     let v = json!({});
+    let cohort = &a.cohort_id;
+    let new_cohort = json!({"name": "Matrix", "starts_at": T0, "ends_at": T0 + DAY, "seats": 3});
+    let roster_file =
+        Value::String("kind,email,name\ncoordinator,matrix@authz.example.org,Matrix\n".into());
     let cases = vec![
+        post(
+            "/api/v1/admin/users".into(),
+            json!({"email": format!("n-{}@authz.example.org", uuid::Uuid::new_v4()), "display_name": "N", "role": "mentee"}),
+            &[Admin],
+        ),
+        get(format!("/api/v1/admin/users/{disposable}"), &[Admin]),
+        patch(
+            format!("/api/v1/admin/users/{disposable}"),
+            json!({"display_name": "Renamed"}),
+            &[Admin],
+        ),
+        post(
+            format!("/api/v1/admin/users/{recast}/role"),
+            json!({"role": "coordinator"}),
+            &[Admin],
+        ),
+        post(
+            format!("/api/v1/admin/users/{disposable}/sign-in-code"),
+            v.clone(),
+            &[Admin],
+        ),
+        post(
+            format!("/api/v1/admin/users/{disposable}/disable"),
+            v.clone(),
+            &[Admin],
+        ),
+        post(
+            format!("/api/v1/admin/users/{disposable}/enable"),
+            v.clone(),
+            &[Admin],
+        ),
+        patch(
+            format!("/api/v1/admin/mentors/{m}"),
+            json!({"capacity_weekly": 10}),
+            &[Admin, Coordinator],
+        ),
+        post(
+            format!("/api/v1/admin/mentors/{m}/certification"),
+            json!({"expires_at": T0 + 400 * DAY}),
+            &[Admin, Coordinator],
+        ),
+        put(
+            format!("/api/v1/admin/mentors/{}/coordinator", a.other_mentor.id),
+            json!({"coordinator_id": a.other_coordinator.id}),
+            &[Admin],
+        ),
+        patch(
+            format!("/api/v1/admin/mentees/{mentee}"),
+            json!({"interests": ["maths"]}),
+            &[Admin],
+        ),
+        put(
+            format!("/api/v1/admin/mentees/{}/cohort", a.free_mentee.id),
+            json!({"cohort_id": cohort}),
+            &[Admin],
+        ),
+        post("/api/v1/admin/cohorts".into(), new_cohort, &[Admin]),
+        patch(
+            format!("/api/v1/admin/cohorts/{cohort}"),
+            json!({"name": "Renamed cohort"}),
+            &[Admin],
+        ),
+        put(
+            format!("/api/v1/admin/cohorts/{cohort}/directors/{director2}"),
+            v.clone(),
+            &[Admin],
+        ),
+        case(
+            Method::DELETE,
+            format!("/api/v1/admin/cohorts/{cohort}/directors/{director2}"),
+            Value::Null,
+            &[Admin],
+        ),
+        post(
+            "/api/v1/admin/import?dry_run=true".into(),
+            roster_file,
+            &[Admin],
+        ),
+        post(
+            "/api/v1/auth/password".into(),
+            json!({"current_password": PASSWORD, "new_password": PASSWORD}),
+            &[Admin, Coordinator, Mentor, Mentee, Director],
+        ),
         get(
             format!("/api/v1/mentors/{m}"),
             &[Admin, Coordinator, Mentor],
@@ -305,6 +424,11 @@ async fn authorization_matrix(app: &TestApp) {
         "/api/v1/missions",
         "/api/v1/director/dashboard/refresh",
         audit.as_str(),
+        // Creating, importing and one's own password act in the caller's own chapter.
+        "/api/v1/admin/users",
+        "/api/v1/admin/cohorts",
+        "/api/v1/admin/import?dry_run=true",
+        "/api/v1/auth/password",
     ];
     for c in cases
         .iter()
@@ -362,7 +486,10 @@ async fn authorization_matrix(app: &TestApp) {
     }
 
     // Lists: who may read them, and nothing of chapter a ever appears in chapter b's.
-    let lists: [(&str, &[Role]); 6] = [
+    let lists: [(&str, &[Role]); 9] = [
+        ("/api/v1/admin/users", &[Admin]),
+        ("/api/v1/admin/cohorts", &[Admin]),
+        ("/api/v1/admin/export", &[Admin]),
         ("/api/v1/coordinator/roster", &[Admin, Coordinator]),
         ("/api/v1/coordinator/dashboard", &[Admin, Coordinator]),
         ("/api/v1/director/dashboard/summary", &[Admin, Director]),
@@ -386,14 +513,23 @@ async fn authorization_matrix(app: &TestApp) {
     for (path, allowed) in lists {
         for role in ROLES {
             for (chapter, is_b) in [(&app.a, false), (&app.b, true)] {
-                let (status, body) = app.get(&chapter.user(role).token, path).await;
+                let r = app
+                    .http
+                    .get(app.url(path))
+                    .bearer_auth(&chapter.user(role).token)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                // Read as text: the export is CSV, the rest JSON.
+                let body = r.text().await.unwrap();
                 if allowed.contains(&role) {
                     assert_eq!(status, 200, "{path} as {role}: {body}");
                 } else {
                     assert_eq!(status, 403, "{path} as {role}: {body}");
                 }
                 if is_b {
-                    let text = body.to_string();
+                    let text = body;
                     for id in a_ids {
                         assert!(
                             !text.contains(id.as_str()),
@@ -481,8 +617,64 @@ async fn sync_authorization_matrix(app: &TestApp) {
         flag,
         assignment,
         at,
+        disposable,
+        recast,
+        director2,
     } = targets(app).await;
+    let cohort = &a.cohort_id;
     let cases: Vec<(&str, Value, &[Role])> = vec![
+        (
+            "update_user",
+            json!({"user_id": disposable, "display_name": "Renamed"}),
+            &[Admin],
+        ),
+        (
+            "change_role",
+            json!({"user_id": recast, "role": "coordinator"}),
+            &[Admin],
+        ),
+        ("disable_user", json!({"user_id": disposable}), &[Admin]),
+        ("enable_user", json!({"user_id": disposable}), &[Admin]),
+        (
+            "update_mentor",
+            json!({"mentor_id": m, "capacity_weekly": 10}),
+            &[Admin, Coordinator],
+        ),
+        (
+            "renew_certification",
+            json!({"mentor_id": m, "expires_at": T0 + 400 * DAY}),
+            &[Admin, Coordinator],
+        ),
+        (
+            "assign_coordinator",
+            json!({"mentor_id": a.other_mentor.id, "coordinator_id": a.other_coordinator.id}),
+            &[Admin],
+        ),
+        (
+            "update_mentee",
+            json!({"mentee_id": mentee, "interests": ["maths"]}),
+            &[Admin],
+        ),
+        (
+            "enrol_mentee",
+            json!({"mentee_id": a.free_mentee.id, "cohort_id": cohort}),
+            &[Admin],
+        ),
+        (
+            "update_cohort",
+            json!({"cohort_id": cohort, "seats": 50}),
+            &[Admin],
+        ),
+        (
+            "add_cohort_director",
+            json!({"cohort_id": cohort, "director_id": director2}),
+            &[Admin],
+        ),
+        (
+            "remove_cohort_director",
+            json!({"cohort_id": cohort, "director_id": director2}),
+            &[Admin],
+        ),
         (
             "approve_pause",
             json!({"pause_id": pause}),

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 both_backends!(
     malformed_requests,
+    malformed_admin_requests,
     a_refusal_before_the_body_keeps_the_connection_honest,
     a_device_clock_at_the_ends_of_time_is_refused_cleanly
 );
@@ -260,6 +261,115 @@ async fn malformed_requests(app: &TestApp) {
     let (status, _) = get("/readyz").await;
     assert_eq!(status, 200);
     let _ = json!(null);
+}
+
+/// The admin endpoints check their input like every other: unknown fields and values,
+/// bad ids, oversized or mistyped roster files, out-of-range list parameters.
+async fn malformed_admin_requests(app: &TestApp) {
+    use reqwest::Method;
+    let tok = app.a.admin.token.clone();
+    let json_ct = Some("application/json");
+    let send = |method: Method, path: &str, ct: Option<&'static str>, body: Vec<u8>| {
+        let (tok, path) = (tok.clone(), path.to_owned());
+        async move { raw(app, method, &path, Some(&tok), ct, body).await }
+    };
+    let users_before: i64 = app.scalar("SELECT COUNT(*) FROM users", &[]).await;
+    let cases: [(&str, &str, &[u8], u16, &str); 9] = [
+        ("POST", "/api/v1/admin/users", br#"{"email": "a@b.org", "display_name": "A", "role": "wizard"}"#, 422, "validation_failed"),
+        ("POST", "/api/v1/admin/users", br#"{"email": "a@b.org", "display_name": "A", "role": "mentor", "admin": true}"#, 422, "validation_failed"),
+        ("POST", "/api/v1/admin/users", br#"{"email": "a@b.org", "display_name": "   ", "role": "mentor"}"#, 400, "validation_failed"),
+        ("POST", "/api/v1/admin/users", br#"{"email": "a@b.org", "display_name": "A", "role": "mentor", "user_id": "1"}"#, 400, "validation_failed"),
+        ("PATCH", "/api/v1/admin/users/not-a-uuid", br#"{"display_name": "A"}"#, 400, "bad_request"),
+        ("POST", "/api/v1/admin/users/00000000-0000-0000-0000-000000000000/explode", b"{}", 400, "bad_request"),
+        ("POST", "/api/v1/admin/cohorts", br#"{"name": "C", "starts_at": 5, "ends_at": 6, "seats": 1}"#, 400, "validation_failed"),
+        ("POST", "/api/v1/admin/cohorts", br#"{"name": "C", "starts_at": 1800000000000, "ends_at": 1900000000000, "seats": -1}"#, 400, "validation_failed"),
+        ("POST", "/api/v1/admin/cohorts", br#"{"name": "C", "external_id": "has spaces", "starts_at": 1800000000000, "ends_at": 1900000000000, "seats": 1}"#, 400, "validation_failed"),
+    ];
+    for (method, path, body, status, code) in cases {
+        let method: Method = method.parse().unwrap();
+        assert_error(
+            &send(method, path, json_ct, body.to_vec()).await,
+            status,
+            code,
+        );
+    }
+    for q in [
+        "status=sleeping",
+        "role=wizard",
+        "limit=0",
+        "limit=201",
+        "colour=red",
+    ] {
+        assert_error(
+            &send(
+                Method::GET,
+                &format!("/api/v1/admin/users?{q}"),
+                None,
+                vec![],
+            )
+            .await,
+            400,
+            "bad_request",
+        );
+    }
+    let long = "x".repeat(101);
+    assert_error(
+        &send(
+            Method::GET,
+            &format!("/api/v1/admin/users?q={long}"),
+            None,
+            vec![],
+        )
+        .await,
+        400,
+        "bad_request",
+    );
+    // Roster files: only CSV, at most 8 MiB, and a file that is not one is refused whole.
+    let import = "/api/v1/admin/import";
+    assert_error(
+        &send(Method::POST, import, Some("text/plain"), b"kind\n".to_vec()).await,
+        415,
+        "unsupported_media_type",
+    );
+    let huge = vec![b'x'; 9 * 1024 * 1024];
+    assert_error(
+        &send(Method::POST, import, Some("text/csv"), huge).await,
+        413,
+        "payload_too_large",
+    );
+    let (status, body) = send(
+        Method::POST,
+        import,
+        Some("text/csv"),
+        vec![0xff, 0xfe, 0x00],
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body["code"].as_str()),
+        (422, Some("import_invalid")),
+        "{body}"
+    );
+    let (status, body) = send(
+        Method::POST,
+        import,
+        Some("text/csv"),
+        b"kind,email,name\nmentor,\"unclosed,X\n".to_vec(),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 422, "{body}");
+    assert_error(
+        &send(
+            Method::POST,
+            &format!("{import}?dry_run=perhaps"),
+            Some("text/csv"),
+            b"kind\n".to_vec(),
+        )
+        .await,
+        400,
+        "bad_request",
+    );
+    let users_after: i64 = app.scalar("SELECT COUNT(*) FROM users", &[]).await;
+    assert_eq!(users_before, users_after, "nothing above created anyone");
 }
 
 /// Reads one HTTP/1.1 response (headers and a Content-Length body) from `conn`.

@@ -143,6 +143,50 @@ async fn rest_and_push_refuse_alike_in_plain_words(app: &TestApp) {
             push: json!({"name": "pause_mentor", "args": {"mentor_id": other, "reason": "r"}}),
             code: "forbidden",
         },
+        Case {
+            what: "an email that is taken, in another case",
+            token: a.admin.token.clone(),
+            rest: (
+                "create user",
+                "/api/v1/admin/users".into(),
+                json!({"email": a.mentor.email.to_uppercase(), "display_name": "Twin", "role": "mentor"}),
+            ),
+            push: json!({"name": "create_user", "args": {"email": a.mentor.email.to_uppercase(), "display_name": "Twin", "role": "mentor"}}),
+            code: "email_taken",
+        },
+        Case {
+            what: "a mentor made a coordinator",
+            token: a.admin.token.clone(),
+            rest: (
+                "role",
+                format!("/api/v1/admin/users/{m}/role"),
+                json!({"role": "coordinator"}),
+            ),
+            push: json!({"name": "change_role", "args": {"user_id": m, "role": "coordinator"}}),
+            code: "role_change_invalid",
+        },
+        Case {
+            what: "a certification renewed into the past",
+            token: coord.clone(),
+            rest: (
+                "certification",
+                format!("/api/v1/admin/mentors/{m}/certification"),
+                json!({"expires_at": past}),
+            ),
+            push: json!({"name": "renew_certification", "args": {"mentor_id": m, "expires_at": past}}),
+            code: "validation_failed",
+        },
+        Case {
+            what: "a coordinator enabling an account",
+            token: coord.clone(),
+            rest: (
+                "enable",
+                format!("/api/v1/admin/users/{}/enable", a.director.id),
+                json!({}),
+            ),
+            push: json!({"name": "enable_user", "args": {"user_id": a.director.id}}),
+            code: "forbidden",
+        },
     ];
     for case in cases {
         let (_, path, body) = &case.rest;

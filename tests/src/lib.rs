@@ -223,7 +223,7 @@ impl Harness {
 }
 
 /// Serves `state` on a free loopback port.
-async fn serve(state: AppState) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+pub async fn serve(state: AppState) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {

@@ -3,7 +3,8 @@
 
 use crate::{ErrorCode, Refusal};
 
-fn invalid(message: String) -> Refusal {
+/// A `validation_failed` refusal.
+pub(crate) fn invalid(message: String) -> Refusal {
     Refusal::new(ErrorCode::VALIDATION_FAILED, message)
 }
 

@@ -4,8 +4,8 @@
 use super::pause::{MentorFacts, PauseChange, cancel_all, ended_now};
 use super::{Caller, Clock, Move, access, fresh};
 use crate::machine::{MentorAction, PauseAction};
-use crate::model::Mentor;
-use crate::{ErrorCode, PauseStatus, Refusal};
+use crate::model::{MenteeAssignment, Mentor};
+use crate::{AssignmentStatus, ErrorCode, PauseStatus, Refusal};
 
 /// The effects of a mentor status change.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +14,8 @@ pub struct StatusChange {
     pub pauses: Vec<PauseChange>,
     /// The mentor's move.
     pub mentor: Move<MentorAction>,
+    /// Active mentee assignments it ends (deactivation: the mentees go back to matching).
+    pub ended_assignments: Vec<MenteeAssignment>,
 }
 
 /// A mentor goes back to work only with a certification that has not expired; otherwise
@@ -57,16 +59,46 @@ pub fn resume(
             })
         })
         .collect::<Result<_, Refusal>>()?;
-    Ok(StatusChange { pauses, mentor })
+    Ok(StatusChange {
+        pauses,
+        mentor,
+        ended_assignments: Vec::new(),
+    })
 }
 
-/// A mentor leaves the programme; any open pause is cancelled with them.
-pub fn deactivate(caller: Caller<'_>, f: MentorFacts<'_>) -> Result<StatusChange, Refusal> {
+/// A mentor leaves the programme: any open pause is cancelled with them, and their
+/// `active` mentee assignments end, so the mentees go back to matching.
+pub fn deactivate(
+    caller: Caller<'_>,
+    f: MentorFacts<'_>,
+    active: &[MenteeAssignment],
+) -> Result<StatusChange, Refusal> {
     access::manages_mentor(caller, f.coordinates)?;
     fresh(f.stale)?;
     let mentor = Move::of(f.mentor.status, MentorAction::Deactivate)?;
     let pauses = cancel_all(f.open_pauses)?;
-    Ok(StatusChange { pauses, mentor })
+    let ended_assignments = active
+        .iter()
+        .filter(|a| a.status == AssignmentStatus::Active && a.mentor_id == f.mentor.id)
+        .cloned()
+        .collect();
+    Ok(StatusChange {
+        pauses,
+        mentor,
+        ended_assignments,
+    })
+}
+
+/// A mentor whose profile is inactive has left the programme: the commands only a mentor
+/// issues are refused from them (their managers still act on their rows).
+pub fn require_mentor_active(status: crate::MentorStatus) -> Result<(), Refusal> {
+    if status == crate::MentorStatus::Inactive {
+        return Err(Refusal::new(
+            ErrorCode::MENTOR_NOT_ACTIVE,
+            "your mentor profile is inactive; ask your coordinator to reactivate it",
+        ));
+    }
+    Ok(())
 }
 
 /// An admin brings a mentor back; only with a certification that is still valid.
@@ -90,5 +122,6 @@ pub fn reactivate(
     Ok(StatusChange {
         pauses: Vec::new(),
         mentor,
+        ended_assignments: Vec::new(),
     })
 }

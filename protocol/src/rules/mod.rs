@@ -13,6 +13,7 @@
 //! [`crate::ErrorCode`], the one list of codes.
 
 pub mod access;
+pub mod admin;
 pub mod assignment;
 pub mod flag;
 pub mod input;

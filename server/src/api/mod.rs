@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, the layers every request passes through, and the OpenAPI
 //! document.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod commands;
@@ -16,7 +17,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
@@ -53,6 +54,53 @@ fn request_routes() -> Router<AppState> {
         .route("/api/v1/auth/refresh", post(auth::refresh))
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/auth/password", post(auth::change_password))
+        .route("/api/v1/auth/redeem", post(auth::redeem))
+        .route(
+            "/api/v1/admin/users",
+            get(admin::list_users).post(admin::create_user),
+        )
+        .route(
+            "/api/v1/admin/users/{id}",
+            get(admin::get_user).patch(admin::update_user),
+        )
+        .route("/api/v1/admin/users/{id}/role", post(admin::change_role))
+        .route(
+            "/api/v1/admin/users/{id}/sign-in-code",
+            post(admin::sign_in_code),
+        )
+        .route(
+            "/api/v1/admin/users/{id}/{action}",
+            post(admin::account_action),
+        )
+        .route("/api/v1/admin/mentors/{id}", patch(admin::update_mentor))
+        .route(
+            "/api/v1/admin/mentors/{id}/certification",
+            post(admin::renew_certification),
+        )
+        .route(
+            "/api/v1/admin/mentors/{id}/coordinator",
+            put(admin::assign_coordinator),
+        )
+        .route("/api/v1/admin/mentees/{id}", patch(admin::update_mentee))
+        .route(
+            "/api/v1/admin/mentees/{id}/cohort",
+            put(admin::enrol_mentee),
+        )
+        .route(
+            "/api/v1/admin/cohorts",
+            get(admin::list_cohorts).post(admin::create_cohort),
+        )
+        .route("/api/v1/admin/cohorts/{id}", patch(admin::update_cohort))
+        .route(
+            "/api/v1/admin/cohorts/{id}/directors/{director_id}",
+            put(admin::add_director).delete(admin::remove_director),
+        )
+        .route(
+            "/api/v1/admin/import",
+            post(admin::import).layer(DefaultBodyLimit::max(admin::IMPORT_MAX_BYTES)),
+        )
+        .route("/api/v1/admin/export", get(admin::export))
         .route("/api/v1/mentors/{id}", get(reads::get_mentor))
         .route(
             "/api/v1/mentors/{id}/history",

@@ -2,7 +2,7 @@
 //! `docs/openapi.json`; a test fails when the two drift, and
 //! `mentorsync-server openapi > docs/openapi.json` refreshes it.
 
-use super::{audit, auth, commands, dashboards, health, reads, sync};
+use super::{admin, audit, auth, commands, dashboards, health, reads, sync};
 use crate::domain::{Applied, Changed};
 use axum::Json;
 use mentorsync_protocol::model::*;
@@ -87,7 +87,12 @@ impl Modify for EdgeErrors {
     modifiers(&BearerAuth, &EdgeErrors),
     paths(
         health::healthz, health::readyz,
-        auth::login, auth::refresh, auth::logout, auth::me,
+        auth::login, auth::refresh, auth::logout, auth::me, auth::change_password, auth::redeem,
+        admin::create_user, admin::list_users, admin::get_user, admin::update_user, admin::change_role,
+        admin::account_action, admin::sign_in_code, admin::update_mentor, admin::renew_certification,
+        admin::assign_coordinator, admin::update_mentee, admin::enrol_mentee, admin::create_cohort,
+        admin::list_cohorts, admin::update_cohort, admin::add_director, admin::remove_director,
+        admin::import, admin::export,
         reads::get_mentor, reads::get_roster, reads::get_work_queue, reads::get_cockpit,
         audit::get_mentor_history, audit::get_audit,
         commands::pause_mentor, commands::request_pause, commands::mentor_transition, commands::pause_decision,
@@ -111,7 +116,8 @@ impl Modify for EdgeErrors {
         crate::api::commands::SessionOutcome, crate::api::commands::WorkItemStep,
         crate::api::commands::FlagStep, mentorsync_protocol::audit::AuditEntry,
         mentorsync_protocol::audit::AuditDevice, mentorsync_protocol::audit::AuditPage,
-        mentorsync_protocol::audit::ActorRole, command::Entity,
+        mentorsync_protocol::audit::ActorRole, command::Entity, Account, Cohort, AccountStatus,
+        admin::AccountAction, crate::roster_file::LineError,
     ))
 )]
 pub struct ApiDoc;

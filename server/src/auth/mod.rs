@@ -3,6 +3,7 @@
 //! so a copy of the database lets nobody sign in.
 
 pub mod caller;
+pub mod codes;
 pub mod password;
 pub mod throttle;
 pub mod tokens;

@@ -265,7 +265,7 @@ pub async fn authenticate(
         q(
             "SELECT u.id, u.chapter_id, u.role, a.family_id, a.expires_at FROM access_tokens a \
            JOIN token_families f ON f.id = a.family_id JOIN users u ON u.id = f.user_id \
-           WHERE a.token_hash = $1 AND a.expires_at > $2 AND f.revoked_at IS NULL",
+           WHERE a.token_hash = $1 AND a.expires_at > $2 AND f.revoked_at IS NULL AND u.status = 'active'",
         )
         .bind(hash(access_token))
         .bind(now),

@@ -280,6 +280,7 @@ impl Db {
             notices: self.notices.clone(),
             flushed: None,
             ended: Vec::new(),
+            rescoped: Vec::new(),
         }
     }
 }
@@ -299,6 +300,7 @@ pub struct Tx {
     notices: broadcast::Sender<Notice>,
     flushed: Option<Notice>,
     ended: Vec<String>,
+    rescoped: Vec<String>,
 }
 
 macro_rules! on_tx {
@@ -365,6 +367,13 @@ impl Tx {
         self.ended.push(family_id.to_owned());
     }
 
+    /// Announces, with this transaction's changes, that what `user_id` may see changed in
+    /// a way no row of theirs names (a cohort given to a director): their event streams
+    /// listen to `user:<id>` and take the next poke.
+    pub fn rescope(&mut self, user_id: &str) {
+        self.rescoped.push(format!("user:{user_id}"));
+    }
+
     /// Queues a change-log row; written when the transaction commits.
     pub fn record_change(&mut self, change: ChangeRow) {
         self.changes.push(change);
@@ -384,7 +393,8 @@ impl Tx {
                 .await?;
         }
         let changes = std::mem::take(&mut self.changes);
-        let notice = notify::append(self, &changes).await?;
+        let mut notice = notify::append(self, &changes).await?;
+        notice.scopes.append(&mut self.rescoped);
         if self.backend() == Backend::Postgres {
             let payload = serde_json::to_string(&notice).unwrap_or_default();
             self.execute(
@@ -475,6 +485,7 @@ impl Tx {
             position: 0,
             scopes: Vec::new(),
             ended: std::mem::take(&mut self.ended),
+            dashboards_only: false,
         });
         if let (Some(notice), Backend::Postgres) = (&ended, backend) {
             let payload = serde_json::to_string(notice).unwrap_or_default();

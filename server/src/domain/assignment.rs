@@ -4,7 +4,6 @@
 use super::{Ctx, DomainError};
 use crate::db::q;
 use mentorsync_protocol::command::{AssignMentee, Entity};
-use mentorsync_protocol::machine::Action;
 use mentorsync_protocol::model::{Mentee, MenteeAssignment, Mentor};
 use mentorsync_protocol::rules::assignment::{self as rules, AssignFacts};
 
@@ -74,12 +73,22 @@ pub async fn end(ctx: &mut Ctx<'_>, assignment_id: &str) -> Result<Primary, Doma
     let m = ctx
         .decided((Entity::MenteeAssignment, &a.id), verdict)
         .await?;
+    write_end(ctx, &a, m.to).await?;
+    Ok((Entity::MenteeAssignment, a.id))
+}
+
+/// Writes the end of an assignment (version checked) and its audit row.
+pub(super) async fn write_end(
+    ctx: &mut Ctx<'_>,
+    a: &MenteeAssignment,
+    to: mentorsync_protocol::AssignmentStatus,
+) -> Result<(), DomainError> {
     ctx.versioned_update(
         Entity::MenteeAssignment,
         &a.id,
         q("UPDATE mentee_assignments SET status = $1, ended_at = $2, version = version + 1, updated_at = $2 \
            WHERE id = $3 AND version = $4")
-        .bind(m.to.as_str())
+        .bind(to.as_str())
         .bind(ctx.now)
         .bind(a.id.as_str())
         .bind(a.version),
@@ -88,12 +97,11 @@ pub async fn end(ctx: &mut Ctx<'_>, assignment_id: &str) -> Result<Primary, Doma
     ctx.audit(
         Entity::MenteeAssignment,
         &a.id,
-        m.action.verb(),
+        "end",
         Some(a.status.as_str()),
-        m.to.as_str(),
+        to.as_str(),
         a.version + 1,
         None,
     )
-    .await?;
-    Ok((Entity::MenteeAssignment, a.id))
+    .await
 }

@@ -396,6 +396,16 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Records a row among the command's changes without an audit row (its content changed
+    /// with another row's: a mentor's display name is their account's).
+    pub(super) fn touched(&mut self, entity: Entity, id: &str, version: i64) {
+        self.changes.push(Changed {
+            entity,
+            id: id.to_owned(),
+            version,
+        });
+    }
+
     /// Writes a notification to the outbox in the command's transaction: it exists exactly
     /// when the change it announces committed.
     pub async fn notify(&mut self, n: crate::notify::NewNotification) -> Result<(), DomainError> {

@@ -9,13 +9,17 @@
 //! [`Ctx`].
 
 pub mod access;
+mod account;
 mod assignment;
+mod cohort;
 mod context;
+mod coordination;
 mod error;
 mod flag;
 mod mentor;
 mod notes;
 mod pause;
+mod profile;
 mod session;
 mod submission;
 mod system;
@@ -29,9 +33,9 @@ pub use error::DomainError;
 pub use notes::{Premerged, premerge};
 pub use system::{SystemCommand, execute_system};
 
-use crate::db::Tx;
-use mentorsync_protocol::Command;
-use mentorsync_protocol::machine::{FlagAction, SessionAction, WorkItemAction};
+use crate::db::{Tx, q};
+use mentorsync_protocol::machine::{AccountAction, FlagAction, SessionAction, WorkItemAction};
+use mentorsync_protocol::{Command, Role};
 
 /// Runs `command` as `actor` at `now` in `tx` and reads its main row back. On error the
 /// caller must roll back (dropping the transaction does): a command either happens
@@ -72,6 +76,17 @@ pub async fn apply_premerged(
 ) -> Result<Done, DomainError> {
     let mut ctx = Ctx::new(tx, actor, now, expected_version).with_premerged(premerged);
     mentorsync_protocol::rules::access::may_issue(ctx.caller(), command)?;
+    if let (Some(Role::Mentor), Some(me)) = (actor.role(), actor.user_id()) {
+        let status: Option<String> = ctx
+            .tx
+            .fetch_optional(
+                q("SELECT status FROM mentor_profiles WHERE user_id = $1").bind(me.to_owned()),
+            )
+            .await?;
+        if let Some(status) = status.and_then(|s| s.parse().ok()) {
+            mentorsync_protocol::rules::mentor::require_mentor_active(status)?;
+        }
+    }
     use Command::*;
     let primary = match command {
         PauseMentor(a) => pause::pause(&mut ctx, a).await?,
@@ -102,6 +117,20 @@ pub async fn apply_premerged(
         RaiseFlag(a) => flag::raise(&mut ctx, a).await?,
         AcknowledgeFlag(a) => flag::decide(&mut ctx, &a.flag_id, FlagAction::Acknowledge).await?,
         ResolveFlag(a) => flag::decide(&mut ctx, &a.flag_id, FlagAction::Resolve).await?,
+        CreateUser(a) => account::create(&mut ctx, a).await?,
+        UpdateUser(a) => account::update(&mut ctx, a).await?,
+        ChangeRole(a) => account::change_role(&mut ctx, a).await?,
+        DisableUser(a) => account::set_status(&mut ctx, &a.user_id, AccountAction::Disable).await?,
+        EnableUser(a) => account::set_status(&mut ctx, &a.user_id, AccountAction::Enable).await?,
+        UpdateMentor(a) => profile::update_mentor(&mut ctx, a).await?,
+        RenewCertification(a) => profile::renew_certification(&mut ctx, a).await?,
+        AssignCoordinator(a) => coordination::assign(&mut ctx, a).await?,
+        UpdateMentee(a) => profile::update_mentee(&mut ctx, a).await?,
+        EnrolMentee(a) => profile::enrol(&mut ctx, a).await?,
+        CreateCohort(a) => cohort::create(&mut ctx, a).await?,
+        UpdateCohort(a) => cohort::update(&mut ctx, a).await?,
+        AddCohortDirector(a) => cohort::director(&mut ctx, a, true).await?,
+        RemoveCohortDirector(a) => cohort::director(&mut ctx, a, false).await?,
     };
     ctx.finish(primary).await
 }

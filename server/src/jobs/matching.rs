@@ -50,6 +50,7 @@ pub async fn run(db: &Db, chapter_id: &str, now: i64) -> Result<u64, sqlx::Error
         .fetch_all(
             q("SELECT p.user_id, p.interests FROM mentee_profiles p WHERE p.chapter_id = $1 AND NOT EXISTS \
                (SELECT 1 FROM mentee_assignments a WHERE a.mentee_id = p.user_id AND a.status = 'active') \
+               AND EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id AND u.status = 'active') \
                ORDER BY p.user_id LIMIT $2")
             .bind(chapter_id)
             .bind(BATCH),
@@ -62,6 +63,7 @@ pub async fn run(db: &Db, chapter_id: &str, now: i64) -> Result<u64, sqlx::Error
             q("SELECT m.user_id, m.specialties, m.capacity_weekly, (SELECT COUNT(*) FROM mentee_assignments a \
                WHERE a.mentor_id = m.user_id AND a.status = 'active') AS held FROM mentor_profiles m \
                WHERE m.chapter_id = $1 AND m.status = 'active' \
+               AND EXISTS (SELECT 1 FROM users u WHERE u.id = m.user_id AND u.status = 'active') \
                AND (m.certification_expires_at IS NULL OR m.certification_expires_at > $2)")
             .bind(chapter_id)
             .bind(now),

@@ -12,7 +12,8 @@ pub enum Resolved {
     Nobody(String),
 }
 
-/// The mentor's active coordinator; else the chapter's first admin; else nobody.
+/// The mentor's active coordinator; else the chapter's first admin; else nobody. Disabled
+/// accounts receive nothing.
 pub async fn coordinator_or_admin(
     tx: &mut Tx,
     chapter_id: &str,
@@ -22,7 +23,7 @@ pub async fn coordinator_or_admin(
         let coordinator: Option<String> = tx
             .fetch_optional(
                 q("SELECT ca.coordinator_id FROM coordinator_assignments ca JOIN users u ON u.id = ca.coordinator_id \
-                   WHERE ca.mentor_id = $1 AND ca.status = 'active' AND u.chapter_id = $2")
+                   WHERE ca.mentor_id = $1 AND ca.status = 'active' AND u.chapter_id = $2 AND u.status = 'active'")
                 .bind(mentor)
                 .bind(chapter_id),
             )
@@ -33,7 +34,7 @@ pub async fn coordinator_or_admin(
     }
     let admin: Option<String> = tx
         .fetch_optional(
-            q("SELECT id FROM users WHERE chapter_id = $1 AND role = 'admin' ORDER BY created_at, id LIMIT 1")
+            q("SELECT id FROM users WHERE chapter_id = $1 AND role = 'admin' AND status = 'active' ORDER BY created_at, id LIMIT 1")
                 .bind(chapter_id),
         )
         .await?;
@@ -59,7 +60,7 @@ pub async fn cohort_directors(
         .fetch_all(
             q(
                 "SELECT d.director_id FROM cohort_directors d JOIN users u ON u.id = d.director_id \
-               WHERE d.cohort_id = $1 AND u.chapter_id = $2 ORDER BY d.director_id",
+               WHERE d.cohort_id = $1 AND u.chapter_id = $2 AND u.status = 'active' ORDER BY d.director_id",
             )
             .bind(cohort)
             .bind(chapter_id),
@@ -69,5 +70,27 @@ pub async fn cohort_directors(
         Resolved::Nobody(format!("cohort {cohort} has no director"))
     } else {
         Resolved::To(directors)
+    })
+}
+
+/// The mentee themself, while their account is active.
+pub async fn mentee(
+    tx: &mut Tx,
+    chapter_id: &str,
+    mentee_id: Option<&str>,
+) -> Result<Resolved, sqlx::Error> {
+    let Some(mentee) = mentee_id else {
+        return Ok(Resolved::Nobody("the notification names no mentee".into()));
+    };
+    let active: Option<String> = tx
+        .fetch_optional(
+            q("SELECT id FROM users WHERE id = $1 AND chapter_id = $2 AND role = 'mentee' AND status = 'active'")
+                .bind(mentee)
+                .bind(chapter_id),
+        )
+        .await?;
+    Ok(match active {
+        Some(id) => Resolved::To(vec![id]),
+        None => Resolved::Nobody(format!("mentee {mentee} has no active account")),
     })
 }

@@ -280,6 +280,23 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Any method, with a JSON body when one is given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// A scalar from the database (for invariants the API does not expose).
     pub async fn scalar<T: FromDb>(&self, sql: &'static str, args: &[&str]) -> T {
         let mut tx = self.db.read().await.unwrap();
@@ -288,6 +305,18 @@ impl TestApp {
             query = query.bind(*a);
         }
         let v = tx.fetch_one(query).await.unwrap();
+        tx.rollback().await.unwrap();
+        v
+    }
+
+    /// Rows from the database.
+    pub async fn rows<T: FromDb>(&self, sql: &'static str, args: &[&str]) -> Vec<T> {
+        let mut tx = self.db.read().await.unwrap();
+        let mut query = q(sql);
+        for a in args {
+            query = query.bind(*a);
+        }
+        let v = tx.fetch_all(query).await.unwrap();
         tx.rollback().await.unwrap();
         v
     }
@@ -518,5 +547,49 @@ impl MiniClient {
 
     pub fn has(&self, entity: &str, id: &str) -> bool {
         self.rows.contains_key(&(entity.to_owned(), id.to_owned()))
+    }
+}
+
+/// Signs in afresh (a new token family) and returns the access token.
+pub async fn fresh_access(app: &TestApp, email: &str) -> String {
+    let r: serde_json::Value = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Opens a stream at `base` + `path` and reads its first event.
+pub async fn open_stream(app: &TestApp, base: &str, path: &str, token: &str) -> reqwest::Response {
+    let mut r = app
+        .http
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("x-mentorsync-protocol", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), r.chunk()).await;
+    assert!(matches!(first, Ok(Ok(Some(_)))), "{path}: a first event");
+    r
+}
+
+/// Whether the stream ends (the server closes it) within `within`.
+pub async fn ends_within(r: &mut reqwest::Response, within: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match tokio::time::timeout(left, r.chunk()).await {
+            Err(_) => return false,
+            Ok(Ok(None) | Err(_)) => return true,
+            Ok(Ok(Some(_))) => continue,
+        }
     }
 }
