@@ -5,6 +5,7 @@ pub mod auth;
 pub mod command;
 pub mod dashboard;
 pub mod error;
+pub mod local_time;
 pub mod machine;
 pub mod model;
 #[cfg(feature = "notes")]

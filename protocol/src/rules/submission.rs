@@ -1,6 +1,7 @@
 //! Mission submissions. Submitting puts a high-priority review item (48 h) in the mentor's
 //! queue; reviewing completes that item with it.
 
+use super::work_item::NewItem;
 use super::{Caller, Clock, Move, access, forbidden, fresh, input};
 use crate::command::{ReviewDecision, SubmitMission};
 use crate::machine::{SubmissionAction, WorkItemAction};
@@ -10,28 +11,11 @@ use crate::{Priority, Refusal, Role, SubmissionStatus, WorkItemKind, WorkItemSta
 /// How long a mentor has to review a submission.
 pub const REVIEW_SLA_MS: i64 = 48 * 3600 * 1000;
 
-/// A review item to put in the mentor's queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReviewItem {
-    /// Whose queue (none while the mentee has no mentor: admins handle it).
-    pub mentor_id: Option<String>,
-    /// The mentee whose work it is.
-    pub mentee_id: String,
-    /// The submission to review.
-    pub submission_id: String,
-    /// Always a mission review.
-    pub kind: WorkItemKind,
-    /// Always high.
-    pub priority: Priority,
-    /// When it is due.
-    pub sla_due_at: i64,
-}
-
-fn review_item(mentor_id: Option<String>, s: &Submission, now: i64) -> ReviewItem {
-    ReviewItem {
+fn review_item(mentor_id: Option<String>, s: &Submission, now: i64) -> NewItem {
+    NewItem {
         mentor_id,
         mentee_id: s.mentee_id.clone(),
-        submission_id: s.id.clone(),
+        reference_id: s.id.clone(),
         kind: WorkItemKind::MissionReview,
         priority: Priority::High,
         sla_due_at: now + REVIEW_SLA_MS,
@@ -56,7 +40,7 @@ pub struct Submitted {
     /// Its move, for a resubmission.
     pub change: Option<Move<SubmissionAction>>,
     /// The item for the reviewer's queue.
-    pub review: ReviewItem,
+    pub review: NewItem,
 }
 
 /// A mentee submits a mission (`mentee_id` is the caller's own mentee row, which exists);

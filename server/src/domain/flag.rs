@@ -10,6 +10,7 @@ use mentorsync_protocol::command::{Entity, RaiseFlag};
 use mentorsync_protocol::machine::{Action, FlagAction};
 use mentorsync_protocol::model::{Flag, Mentee};
 use mentorsync_protocol::rules::flag as rules;
+use mentorsync_protocol::rules::work_item as work_items;
 
 type Primary = (Entity, String);
 
@@ -44,6 +45,9 @@ pub async fn raise(ctx: &mut Ctx<'_>, a: &RaiseFlag) -> Result<Primary, DomainEr
     )
     .await?;
     let mentor_id = super::access::current_mentor(ctx.tx, &mentee.id).await?;
+    if let Some(item) = work_items::after_flag(&flag, mentor_id.as_deref(), ctx.now) {
+        super::work_item::queue(ctx, &item).await?;
+    }
     let message = format!(
         "{} flag on {}: {}",
         flag.severity, mentee.display_name, flag.reason

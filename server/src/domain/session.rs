@@ -4,10 +4,13 @@
 use super::access::mentors;
 use super::{Ctx, DomainError};
 use crate::db::q;
+use crate::notify::{Audience, NewNotification};
 use mentorsync_protocol::command::{EditSessionNotes, Entity, ScheduleSession};
+use mentorsync_protocol::local_time;
 use mentorsync_protocol::machine::SessionAction;
 use mentorsync_protocol::model::{Mentee, Mentor, Session};
 use mentorsync_protocol::rules::session::{self as rules, ScheduleFacts};
+use mentorsync_protocol::rules::work_item as work_items;
 
 type Primary = (Entity, String);
 
@@ -51,7 +54,52 @@ pub async fn schedule(ctx: &mut Ctx<'_>, a: &ScheduleSession) -> Result<Primary,
         None,
     )
     .await?;
+    let when = for_the_mentee(ctx, &s).await?;
+    tell_the_mentee(
+        ctx,
+        "session_scheduled",
+        &s,
+        format!(
+            "{} scheduled a session with you: {when}",
+            mentor.display_name
+        ),
+    )
+    .await?;
     Ok((Entity::Session, s.id))
+}
+
+/// The session's time as its mentee reads it (their time zone, else their chapter's).
+async fn for_the_mentee(ctx: &mut Ctx<'_>, s: &Session) -> Result<String, DomainError> {
+    let tz: Option<String> = ctx
+        .tx
+        .fetch_optional(
+            q("SELECT COALESCE(u.time_zone, c.time_zone) FROM users u JOIN chapters c ON c.id = u.chapter_id \
+               WHERE u.id = $1")
+            .bind(s.mentee_id.as_str()),
+        )
+        .await?
+        .flatten();
+    Ok(local_time::for_people(s.scheduled_at, tz.as_deref()))
+}
+
+/// Tells the mentee of a session what happened to it, in the transaction of the change.
+async fn tell_the_mentee(
+    ctx: &mut Ctx<'_>,
+    kind: &'static str,
+    s: &Session,
+    message: String,
+) -> Result<(), DomainError> {
+    ctx.notify(NewNotification {
+        kind,
+        audience: Audience::Mentee,
+        mentor_id: Some(s.mentor_id.clone()),
+        mentee_id: Some(s.mentee_id.clone()),
+        cohort_id: None,
+        entity: Entity::Session,
+        entity_id: s.id.clone(),
+        message,
+    })
+    .await
 }
 
 /// Records a session's outcome (`Complete`, `Cancel`, `NoShow`).
@@ -90,6 +138,20 @@ pub async fn finish(
         None,
     )
     .await?;
+    if let Some(item) = work_items::after_session(&s, outcome, ctx.now) {
+        super::work_item::queue(ctx, &item).await?;
+    }
+    if outcome == SessionAction::Cancel {
+        let mentor: Mentor = ctx.load(Entity::Mentor, &s.mentor_id, false).await?;
+        let when = for_the_mentee(ctx, &s).await?;
+        tell_the_mentee(
+            ctx,
+            "session_cancelled",
+            &s,
+            format!("{} cancelled your session of {when}", mentor.display_name),
+        )
+        .await?;
+    }
     Ok((Entity::Session, s.id))
 }
 

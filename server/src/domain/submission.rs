@@ -9,31 +9,10 @@ use crate::rows::{StoredWorkItem, WORK_ITEM_COLUMNS};
 use mentorsync_protocol::Role;
 use mentorsync_protocol::command::{Entity, ResubmitMission, ReviewMission, SubmitMission};
 use mentorsync_protocol::model::{Mentee, Submission, WorkItem};
-use mentorsync_protocol::rules::submission::{self as rules, ReviewFacts, ReviewItem};
+use mentorsync_protocol::rules::submission::{self as rules, ReviewFacts};
 use mentorsync_protocol::rules::{Caller, Move};
 
 type Primary = (Entity, String);
-
-async fn queue_review(ctx: &mut Ctx<'_>, item: &ReviewItem) -> Result<(), DomainError> {
-    let id = uuid::Uuid::now_v7().to_string();
-    ctx.tx
-        .execute(
-            q("INSERT INTO work_items (id, chapter_id, mentor_id, mentee_id, kind, priority, status, sla_due_at, \
-               reference_id, created_at, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, 1, $9)")
-            .bind(id.as_str())
-            .bind(ctx.chapter().to_owned())
-            .bind(item.mentor_id.as_deref())
-            .bind(item.mentee_id.as_str())
-            .bind(item.kind.as_str())
-            .bind(item.priority.as_str())
-            .bind(item.sla_due_at)
-            .bind(item.submission_id.as_str())
-            .bind(ctx.now),
-        )
-        .await?;
-    ctx.audit(Entity::WorkItem, &id, "create", None, "open", 1, None)
-        .await
-}
 
 /// A mentee submits a mission.
 pub async fn submit(ctx: &mut Ctx<'_>, a: &SubmitMission) -> Result<Primary, DomainError> {
@@ -68,7 +47,7 @@ pub async fn submit(ctx: &mut Ctx<'_>, a: &SubmitMission) -> Result<Primary, Dom
         None,
     )
     .await?;
-    queue_review(ctx, &done.review).await?;
+    work_item::queue(ctx, &done.review).await?;
     Ok((Entity::Submission, done.submission.id))
 }
 
@@ -126,7 +105,7 @@ pub async fn resubmit(ctx: &mut Ctx<'_>, a: &ResubmitMission) -> Result<Primary,
         None,
     )
     .await?;
-    queue_review(ctx, &done.review).await?;
+    work_item::queue(ctx, &done.review).await?;
     Ok((Entity::Submission, s.id))
 }
 

@@ -8,9 +8,31 @@ use mentorsync_protocol::command::Entity;
 use mentorsync_protocol::machine::{Action, WorkItemAction};
 use mentorsync_protocol::model::WorkItem;
 use mentorsync_protocol::rules::Move;
-use mentorsync_protocol::rules::work_item as rules;
+use mentorsync_protocol::rules::work_item::{self as rules, NewItem};
 
 type Primary = (Entity, String);
+
+/// Puts a trigger's item in its mentor's queue, in the transaction of its cause.
+pub(super) async fn queue(ctx: &mut Ctx<'_>, item: &NewItem) -> Result<(), DomainError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    ctx.tx
+        .execute(
+            q("INSERT INTO work_items (id, chapter_id, mentor_id, mentee_id, kind, priority, status, sla_due_at, \
+               reference_id, created_at, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, 1, $9)")
+            .bind(id.as_str())
+            .bind(ctx.chapter().to_owned())
+            .bind(item.mentor_id.as_deref())
+            .bind(item.mentee_id.as_str())
+            .bind(item.kind.as_str())
+            .bind(item.priority.as_str())
+            .bind(item.sla_due_at)
+            .bind(item.reference_id.as_str())
+            .bind(ctx.now),
+        )
+        .await?;
+    ctx.audit(Entity::WorkItem, &id, "create", None, "open", 1, None)
+        .await
+}
 
 /// Writes an item's move with a versioned update and an audit row; its new version.
 pub(super) async fn write(

@@ -57,6 +57,7 @@ struct Pending {
     kind: String,
     audience: String,
     mentor_id: Option<String>,
+    mentee_id: Option<String>,
     cohort_id: Option<String>,
     entity: String,
     entity_id: String,
@@ -73,6 +74,7 @@ impl FromDb for Pending {
             kind: r.get("kind")?,
             audience: r.get("audience")?,
             mentor_id: r.get("mentor_id")?,
+            mentee_id: r.get("mentee_id")?,
             cohort_id: r.get("cohort_id")?,
             entity: r.get("entity")?,
             entity_id: r.get("entity_id")?,
@@ -128,7 +130,7 @@ impl Dispatcher {
         let mut tx = db.write().await?;
         let due: Vec<Pending> = tx
             .fetch_all(
-                q("SELECT id, chapter_id, kind, audience, mentor_id, cohort_id, entity, entity_id, message, \
+                q("SELECT id, chapter_id, kind, audience, mentor_id, mentee_id, cohort_id, entity, entity_id, message, \
                    created_at, attempts FROM notifications WHERE status = 'pending' AND next_attempt_at <= $1 \
                    AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT $2")
                 .bind(now)
@@ -163,11 +165,18 @@ impl Dispatcher {
     ) -> Result<(), sqlx::Error> {
         let resolved = {
             let mut tx = db.read().await?;
-            let r = if n.audience == "cohort_directors" {
-                recipients::cohort_directors(&mut tx, &n.chapter_id, n.cohort_id.as_deref()).await?
-            } else {
-                recipients::coordinator_or_admin(&mut tx, &n.chapter_id, n.mentor_id.as_deref())
-                    .await?
+            let r = match n.audience.as_str() {
+                "cohort_directors" => {
+                    recipients::cohort_directors(&mut tx, &n.chapter_id, n.cohort_id.as_deref())
+                        .await?
+                }
+                "mentee" => {
+                    recipients::mentee(&mut tx, &n.chapter_id, n.mentee_id.as_deref()).await?
+                }
+                _ => {
+                    recipients::coordinator_or_admin(&mut tx, &n.chapter_id, n.mentor_id.as_deref())
+                        .await?
+                }
             };
             tx.commit().await?;
             r

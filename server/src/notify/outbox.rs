@@ -11,6 +11,8 @@ pub enum Audience {
     Coordinator,
     /// The directors of the cohort.
     CohortDirectors,
+    /// The mentee it is about (a session with them was scheduled or cancelled).
+    Mentee,
 }
 
 impl Audience {
@@ -19,6 +21,7 @@ impl Audience {
         match self {
             Audience::Coordinator => "coordinator",
             Audience::CohortDirectors => "cohort_directors",
+            Audience::Mentee => "mentee",
         }
     }
 }
