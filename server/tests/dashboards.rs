@@ -17,7 +17,49 @@ both_backends!(
     dashboards_sync_by_scope,
     mentor_stream_sends_changes,
     mentor_stream_counts_toward_the_stream_limit,
+    a_fresh_refresh_runs_once_across_instances,
 );
+
+/// Every instance hears every commit; a refresh up to a change-log position is claimed by
+/// one of them, and the chapter keeps one claim row.
+async fn a_fresh_refresh_runs_once_across_instances(app: &TestApp) {
+    use mentorsync_server::dashboard::fresh;
+    use mentorsync_server::dashboard::store::Subjects;
+    let chapter = app.a.id.as_str();
+    let people = Subjects::People;
+    assert!(
+        fresh::refresh(&app.db, "one", chapter, people, 7, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !fresh::refresh(&app.db, "two", chapter, people, 7, NOW)
+            .await
+            .unwrap()
+    );
+    let rows: i64 = app
+        .scalar(
+            "SELECT COUNT(*) FROM dashboards WHERE chapter_id = $1",
+            &[chapter],
+        )
+        .await;
+    assert!(
+        rows > 0,
+        "the refresh stored the chapter's people dashboards"
+    );
+    assert!(
+        fresh::refresh(&app.db, "two", chapter, people, 9, NOW)
+            .await
+            .unwrap()
+    );
+    let claims: i64 = app
+        .scalar(
+            "SELECT COUNT(*) FROM job_runs WHERE job LIKE 'fresh_%'",
+            &[],
+        )
+        .await;
+    assert_eq!(claims, 1, "older claims of the chapter are gone");
+}
 
 const HOUR: i64 = 3_600_000;
 /// The fixture is looked at on its first day at 10:00 UTC.
@@ -337,8 +379,18 @@ async fn dashboards_sync_by_scope(app: &TestApp) {
     let row = &director.rows[&("dashboard".to_owned(), format!("cohort:{}", a.cohort_id))].2;
     assert_eq!(row["figures"]["session_completion"], rate(1, 3));
     assert_eq!(row["computed_at"], NOW);
-    // Directors get dashboards and nothing else.
-    assert!(director.rows.keys().all(|(e, _)| e == "dashboard"));
+    // Directors get their cohorts' dashboards and the cohorts themselves, nothing else.
+    assert!(
+        director
+            .rows
+            .contains_key(&("cohort".to_owned(), a.cohort_id.clone()))
+    );
+    assert!(
+        director
+            .rows
+            .keys()
+            .all(|(e, _)| e == "dashboard" || e == "cohort")
+    );
 
     let mut mentor = MiniClient::new();
     mentor.sync(app, &a.mentor.token, 100).await;

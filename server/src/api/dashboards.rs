@@ -182,7 +182,7 @@ async fn fill_cache(s: &AppState, chapter: &str, director: Option<&str>) -> Resu
     let missing = store::uncached_cohorts(&mut tx, chapter, director).await?;
     tx.rollback().await?;
     if !missing.is_empty() {
-        store::refresh(&s.db, chapter, s.now(), Some(&missing)).await?;
+        store::refresh(&s.db, chapter, s.now(), store::Subjects::Cohorts(&missing)).await?;
     }
     Ok(())
 }
@@ -330,7 +330,7 @@ pub async fn director_refresh(
         .await?;
     tx.rollback().await?;
     if !ids.is_empty() {
-        store::refresh(&s.db, chapter, now, Some(&ids)).await?;
+        store::refresh(&s.db, chapter, now, store::Subjects::Cohorts(&ids)).await?;
     }
     Ok(Json(summary(&s, &caller).await?))
 }

@@ -5,6 +5,7 @@
 
 pub mod cohort;
 pub mod coordinator;
+pub mod fresh;
 pub mod mentor;
 pub mod store;
 pub mod stream;

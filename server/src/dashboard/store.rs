@@ -5,11 +5,12 @@
 //! always says when the figures were last confirmed, and on a synced row when they last
 //! changed.
 
-use super::{cohort, coordinator, day_bounds, mentor};
+use super::{cohort, coordinator, mentor};
 use crate::db::Acting;
 use crate::db::{ChangeRow, Db, DbRow, FromDb, Scope, Tx, q};
 use mentorsync_protocol::command::Entity;
 use mentorsync_protocol::dashboard::{CohortFigures, DashboardKind};
+use mentorsync_protocol::local_time;
 use serde_json::Value;
 
 /// What one refresh of a chapter changed.
@@ -21,14 +22,15 @@ pub struct RefreshReport {
     pub changed: u64,
 }
 
-/// Stores one dashboard; returns whether its figures changed.
-pub async fn save(
+/// Stores one dashboard whose stored figures and version are `current`; returns whether
+/// its figures changed. Unchanged figures are not written here: the caller confirms them
+/// all at once (`computed_at`).
+async fn save(
     tx: &mut Tx,
     chapter_id: &str,
     now: i64,
-    kind: DashboardKind,
-    subject_id: &str,
-    figures: Value,
+    (kind, subject_id, figures): (DashboardKind, &str, Value),
+    current: Option<&(String, i64)>,
 ) -> Result<bool, sqlx::Error> {
     let id = format!("{kind}:{subject_id}");
     let mut scope = Scope::default();
@@ -37,23 +39,12 @@ pub async fn save(
         DashboardKind::Coordinator => scope.coordinator_id = Some(subject_id.to_owned()),
         DashboardKind::Cohort => scope.cohort_id = Some(subject_id.to_owned()),
     }
-    let current: Option<(String, i64)> = tx
-        .fetch_optional(
-            q("SELECT figures, version FROM dashboards WHERE id = $1").bind(id.as_str()),
-        )
-        .await?;
     let text = figures.to_string();
     let version = match current {
         Some((old, _))
-            if serde_json::from_str::<Value>(&old)
+            if serde_json::from_str::<Value>(old)
                 .is_ok_and(|old| super::same_figures(&old, &figures)) =>
         {
-            tx.execute(
-                q("UPDATE dashboards SET computed_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(id.as_str()),
-            )
-            .await?;
             return Ok(false);
         }
         Some((_, v)) => {
@@ -97,39 +88,81 @@ pub async fn save(
     Ok(true)
 }
 
-/// Recomputes every dashboard of a chapter (or only the given cohorts) and stores them.
-/// Reads in one snapshot, writes in one transaction.
+/// Which dashboards of a chapter a refresh recomputes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subjects<'a> {
+    /// Every row: mentors', coordinators' and cohorts'.
+    All,
+    /// Mentors' and coordinators' rows (the cheap part of a chapter, a few tens of ms for
+    /// 1,000 mentors; cohorts' figures over every mentee cost three times that).
+    People,
+    /// These cohorts.
+    Cohorts(&'a [String]),
+}
+
+/// The mentors' dashboards, each over the day of the mentor's own time zone (else their
+/// chapter's): one computation per zone the chapter's mentors live in.
+async fn mentors_by_zone(
+    tx: &mut Tx,
+    chapter_id: &str,
+    now: i64,
+    rows: &mut Vec<(DashboardKind, String, Value)>,
+) -> Result<(), sqlx::Error> {
+    let zones: Vec<(String, Option<String>)> = tx
+        .fetch_all(
+            q("SELECT m.user_id, COALESCE(u.time_zone, c.time_zone) FROM mentor_profiles m \
+               JOIN users u ON u.id = m.user_id JOIN chapters c ON c.id = m.chapter_id WHERE m.chapter_id = $1")
+            .bind(chapter_id),
+        )
+        .await?;
+    let mut by_zone: std::collections::BTreeMap<Option<String>, Vec<String>> = Default::default();
+    for (mentor, zone) in zones {
+        by_zone.entry(zone).or_default().push(mentor);
+    }
+    for (zone, mentors) in by_zone {
+        let day = local_time::day_bounds(now, zone.as_deref());
+        let one = match mentors.as_slice() {
+            [only] => Some(only.as_str()),
+            _ => None,
+        };
+        let mine: std::collections::HashSet<&String> = mentors.iter().collect();
+        for (id, d) in mentor::compute(tx, chapter_id, one, now, day).await? {
+            if mine.contains(&id) {
+                rows.push((DashboardKind::Mentor, id, json(&d)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes dashboards of a chapter and stores them.
 pub async fn refresh(
     db: &Db,
     chapter_id: &str,
     now: i64,
-    only_cohorts: Option<&[String]>,
+    subjects: Subjects<'_>,
 ) -> Result<RefreshReport, sqlx::Error> {
     let mut rows: Vec<(DashboardKind, String, Value)> = Vec::new();
     let mut tx = db.read_as(Acting::Chapter(chapter_id)).await?;
-    match only_cohorts {
-        Some(ids) => {
-            // One cohort is read on its own; several in the chapter's grouped queries
-            // (eight queries in all rather than eight per cohort).
-            let only = match ids {
-                [one] => Some(one.as_str()),
-                _ => None,
-            };
-            for (id, f) in cohort::compute(&mut tx, chapter_id, only, now).await? {
-                if ids.contains(&id) {
-                    rows.push((DashboardKind::Cohort, id, json(&f)));
-                }
+    if let Subjects::Cohorts(ids) = subjects {
+        // One cohort is read on its own; several in the chapter's grouped queries
+        // (eight queries in all rather than eight per cohort).
+        let only = match ids {
+            [one] => Some(one.as_str()),
+            _ => None,
+        };
+        for (id, f) in cohort::compute(&mut tx, chapter_id, only, now).await? {
+            if ids.contains(&id) {
+                rows.push((DashboardKind::Cohort, id, json(&f)));
             }
         }
-        None => {
-            let day = day_bounds(now, 0);
-            for (id, d) in mentor::compute(&mut tx, chapter_id, None, now, day).await? {
-                rows.push((DashboardKind::Mentor, id, json(&d)));
-            }
-            let each = coordinator::Whose::EachCoordinator;
-            for (id, f) in coordinator::compute(&mut tx, chapter_id, each, now).await? {
-                rows.push((DashboardKind::Coordinator, id, json(&f)));
-            }
+    } else {
+        mentors_by_zone(&mut tx, chapter_id, now, &mut rows).await?;
+        let each = coordinator::Whose::EachCoordinator;
+        for (id, f) in coordinator::compute(&mut tx, chapter_id, each, now).await? {
+            rows.push((DashboardKind::Coordinator, id, json(&f)));
+        }
+        if matches!(subjects, Subjects::All) {
             for (id, f) in cohort::compute(&mut tx, chapter_id, None, now).await? {
                 rows.push((DashboardKind::Cohort, id, json(&f)));
             }
@@ -138,10 +171,70 @@ pub async fn refresh(
     tx.rollback().await?;
     let mut report = RefreshReport::default();
     let mut tx = db.write_as(Acting::Chapter(chapter_id)).await?;
+    let kinds: [&str; 3] = match subjects {
+        Subjects::All => ["mentor", "coordinator", "cohort"],
+        Subjects::People => ["mentor", "coordinator", "coordinator"],
+        Subjects::Cohorts(_) => ["cohort", "cohort", "cohort"],
+    };
+    // The stored figures in one read, and every unchanged row confirmed in one statement:
+    // a refresh that changes a handful of 1,000 rows writes a handful.
+    let current: std::collections::HashMap<String, (String, i64)> = tx
+        .fetch_all::<(String, String, i64)>(
+            q("SELECT id, figures, version FROM dashboards WHERE chapter_id = $1 AND kind IN ($2, $3, $4)")
+                .bind(chapter_id)
+                .bind(kinds[0])
+                .bind(kinds[1])
+                .bind(kinds[2]),
+        )
+        .await?
+        .into_iter()
+        .map(|(id, figures, version)| (id, (figures, version)))
+        .collect();
+    let computed: std::collections::HashSet<String> =
+        rows.iter().map(|(k, id, _)| format!("{k}:{id}")).collect();
+    // A stored row no longer computed (its subject left) is not confirmed with the rest.
+    let whole_kinds =
+        !matches!(subjects, Subjects::Cohorts(_)) && current.keys().all(|k| computed.contains(k));
+    let mut unchanged = Vec::new();
     for (kind, id, figures) in rows {
         report.computed += 1;
-        if save(&mut tx, chapter_id, now, kind, &id, figures).await? {
+        let key = format!("{kind}:{id}");
+        if save(
+            &mut tx,
+            chapter_id,
+            now,
+            (kind, &id, figures),
+            current.get(&key),
+        )
+        .await?
+        {
             report.changed += 1;
+        } else {
+            unchanged.push(key);
+        }
+    }
+    match whole_kinds {
+        true => {
+            tx.execute(
+                q("UPDATE dashboards SET computed_at = $1 WHERE chapter_id = $2 AND kind IN ($3, $4, $5) \
+                   AND computed_at < $1")
+                .bind(now)
+                .bind(chapter_id)
+                .bind(kinds[0])
+                .bind(kinds[1])
+                .bind(kinds[2]),
+            )
+            .await?;
+        }
+        false => {
+            for id in unchanged {
+                tx.execute(
+                    q("UPDATE dashboards SET computed_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(id.as_str()),
+                )
+                .await?;
+            }
         }
     }
     tx.commit().await?;

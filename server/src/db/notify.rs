@@ -85,6 +85,9 @@ pub struct Notice {
     /// instance ends the streams they opened.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ended: Vec<String>,
+    /// Only dashboard rows changed (a refresh): what dashboards summarise did not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dashboards_only: bool,
 }
 
 impl Notice {
@@ -95,6 +98,7 @@ impl Notice {
             position: -1,
             scopes: Vec::new(),
             ended: Vec::new(),
+            dashboards_only: false,
         }
     }
 
@@ -107,6 +111,7 @@ impl Notice {
     pub fn merge(&mut self, later: Notice) {
         self.position = self.position.max(later.position);
         self.ended.extend(later.ended);
+        self.dashboards_only &= later.dashboards_only;
         for s in later.scopes {
             if !self.scopes.contains(&s) {
                 self.scopes.push(s);
@@ -162,5 +167,6 @@ pub(super) async fn append(tx: &mut Tx, changes: &[ChangeRow]) -> Result<Notice,
         position,
         scopes,
         ended: Vec::new(),
+        dashboards_only: changes.iter().all(|c| c.entity == "dashboard"),
     })
 }

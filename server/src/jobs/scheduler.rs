@@ -193,7 +193,7 @@ pub async fn run(db: &Db, job: Job, now: i64) -> Result<Value, sqlx::Error> {
                 }
             }
             Job::Dashboards => {
-                let r = store::refresh(db, c, now, None).await?;
+                let r = store::refresh(db, c, now, store::Subjects::All).await?;
                 changed += r.changed;
                 let total = extra.get("computed").and_then(Value::as_u64).unwrap_or(0) + r.computed;
                 extra.insert("computed".into(), total.into());
