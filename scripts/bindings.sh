@@ -23,6 +23,8 @@ for f in swift/mentorsync_ffi.swift swift/mentorsync_ffiFFI.h swift/mentorsync_f
   [ -s "$out/$f" ] || { echo "Swift binding $f was not generated"; exit 1; }
 done
 echo "Swift bindings generated (no Swift compiler on these machines; see docs/mobile.md)"
+# The Android and iOS packaging scripts need an NDK or Xcode; here they are parsed only.
+bash -n scripts/android.sh && bash -n scripts/ios.sh
 
 [ "${1:-}" = "test" ] || exit 0
 export MENTORSYNC_SERVER_BIN="$(cd "$target/debug" && pwd)/mentorsync-server"

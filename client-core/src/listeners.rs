@@ -1,20 +1,69 @@
 //! Observers of local state: the app registers a callback per topic and re-reads when it
 //! fires. Dropping the returned [`Subscription`] (or calling `cancel`) unsubscribes.
 
+use mentorsync_protocol::command::Entity;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 /// What changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Topic {
-    /// Mentors, pauses, assignments, flags.
+    /// Mentors, pauses, mentee and coordinator assignments.
     Roster,
+    /// Mentees, cohorts and accounts.
+    Mentees,
     /// Work items and submissions.
     WorkQueue,
-    /// Online state, last sync, pending count, errors.
-    SyncStatus,
+    /// Sessions.
+    Sessions,
+    /// Risk flags.
+    Flags,
     /// Dashboard figures computed by the server.
     Dashboards,
+    /// Commands waiting for the server, and those it refused.
+    Commands,
+    /// Online state, last sync, pending count, errors.
+    SyncStatus,
+}
+
+impl Topic {
+    /// Every topic.
+    pub const ALL: [Topic; 8] = [
+        Topic::Roster,
+        Topic::Mentees,
+        Topic::WorkQueue,
+        Topic::Sessions,
+        Topic::Flags,
+        Topic::Dashboards,
+        Topic::Commands,
+        Topic::SyncStatus,
+    ];
+
+    /// The topic whose readers show rows of `entity`.
+    pub fn of(entity: Entity) -> Topic {
+        match entity {
+            Entity::Mentor
+            | Entity::Pause
+            | Entity::MenteeAssignment
+            | Entity::CoordinatorAssignment => Topic::Roster,
+            Entity::Mentee | Entity::Cohort | Entity::User => Topic::Mentees,
+            Entity::WorkItem | Entity::Submission => Topic::WorkQueue,
+            Entity::Session => Topic::Sessions,
+            Entity::Flag => Topic::Flags,
+            Entity::Dashboard => Topic::Dashboards,
+        }
+    }
+
+    /// The topics of these entities, each once.
+    pub fn of_all(entities: impl IntoIterator<Item = Entity>) -> Vec<Topic> {
+        let mut topics: Vec<Topic> = Vec::new();
+        for t in entities.into_iter().map(Topic::of) {
+            if !topics.contains(&t) {
+                topics.push(t);
+            }
+        }
+        topics
+    }
 }
 
 type Callback = Arc<dyn Fn(Topic) + Send + Sync>;

@@ -186,9 +186,19 @@ impl<'a> View<'a> {
             stale: false,
             open_pauses: &open,
         };
-        let change = rule(self.caller(), self.clock(), f)?;
+        let active = self.active_assignments("mentor_id", &mentor.id)?;
+        let change = rule(self.caller(), self.clock(), f, &active)?;
         for p in &change.pauses {
             self.change_pause(p)?;
+        }
+        for a in change.ended_assignments {
+            let row = MenteeAssignment {
+                status: mentorsync_protocol::AssignmentStatus::Ended,
+                ended_at: Some(self.now),
+                updated_at: self.now,
+                ..a
+            };
+            self.save(Entity::MenteeAssignment, &row.id.clone(), &row)?;
         }
         self.move_mentor(&mentor, change.mentor)
     }
@@ -256,7 +266,8 @@ impl<'a> View<'a> {
     }
 }
 
-type MentorRule = fn(Caller<'_>, Clock, MentorFacts<'_>) -> Result<StatusChange, Refusal>;
+type MentorRule =
+    fn(Caller<'_>, Clock, MentorFacts<'_>, &[MenteeAssignment]) -> Result<StatusChange, Refusal>;
 type PauseRule = fn(Caller<'_>, Clock, PauseFacts<'_>) -> Result<Decided, Refusal>;
 
 /// Merges a notes edit into the session, with the server's limits and codes (a document
@@ -305,6 +316,21 @@ pub fn apply(conn: &Connection, me: &Me, now: i64, command: &mut Command) -> Res
         touched: Vec::new(),
     };
     access::may_issue(v.caller(), command)?;
+    if me.role == Role::Mentor
+        && let Some((mine, _)) = rows::get_view::<Mentor>(conn, Entity::Mentor, &me.id)?
+    {
+        rules::mentor::require_mentor_active(mine.status)?;
+    }
+    if command.is_admin() {
+        admin_input(now, command)?;
+        // Not predicted, but the row it changes is touched: a later command on it must
+        // not carry the version from before this one (the server would refuse it as a
+        // conflict with this device's own command).
+        return Ok(command
+            .target()
+            .map(|(entity, id)| vec![(entity, id.to_owned())])
+            .unwrap_or_default());
+    }
     let requesting = matches!(command, Command::RequestPause(_));
     use Command::*;
     match command {
@@ -324,11 +350,15 @@ pub fn apply(conn: &Connection, me: &Me, now: i64, command: &mut Command) -> Res
             };
             v.write_created(&mentor, &created)?;
         }
-        ResumeMentor(a) => v.mentor_status(&a.mentor_id, rules::mentor::resume)?,
-        DeactivateMentor(a) => {
-            v.mentor_status(&a.mentor_id, |c, _, f| rules::mentor::deactivate(c, f))?
+        ResumeMentor(a) => {
+            v.mentor_status(&a.mentor_id, |c, k, f, _| rules::mentor::resume(c, k, f))?
         }
-        ReactivateMentor(a) => v.mentor_status(&a.mentor_id, rules::mentor::reactivate)?,
+        DeactivateMentor(a) => v.mentor_status(&a.mentor_id, |c, _, f, active| {
+            rules::mentor::deactivate(c, f, active)
+        })?,
+        ReactivateMentor(a) => v.mentor_status(&a.mentor_id, |c, k, f, _| {
+            rules::mentor::reactivate(c, k, f)
+        })?,
         ApprovePause(a) => v.decide_pause(&a.pause_id, rules::pause::approve)?,
         DeclinePause(a) => v.decide_pause(&a.pause_id, |c, _, f| rules::pause::decline(c, f))?,
         CancelPause(a) => v.decide_pause(&a.pause_id, rules::pause::cancel)?,
@@ -487,6 +517,56 @@ pub fn apply(conn: &Connection, me: &Me, now: i64, command: &mut Command) -> Res
         }
         AcknowledgeFlag(a) => v.decide_flag(&a.flag_id, FlagAction::Acknowledge)?,
         ResolveFlag(a) => v.decide_flag(&a.flag_id, FlagAction::Resolve)?,
+        CreateUser(_)
+        | UpdateUser(_)
+        | ChangeRole(_)
+        | DisableUser(_)
+        | EnableUser(_)
+        | UpdateMentor(_)
+        | RenewCertification(_)
+        | AssignCoordinator(_)
+        | UpdateMentee(_)
+        | EnrolMentee(_)
+        | CreateCohort(_)
+        | UpdateCohort(_)
+        | AddCohortDirector(_)
+        | RemoveCohortDirector(_) => unreachable!("admin commands return above"),
     }
     Ok(v.touched)
+}
+
+/// An admin's provisioning command, checked offline as far as it can be without the
+/// server's facts (every account of the deployment): its input, and the ids of the rows
+/// it creates, chosen here so that a retry creates the same rows. The view does not change
+/// until the server's rows arrive.
+fn admin_input(now: i64, command: &mut Command) -> Result<()> {
+    use mentorsync_protocol::rules::{admin, input};
+    match command {
+        Command::CreateUser(a) => a.user_id = Some(admin::create_user_input(a)?.id),
+        Command::CreateCohort(a) => a.cohort_id = Some(admin::create_cohort(a, now)?.id),
+        Command::AssignCoordinator(a) => {
+            input::id("coordinator_id", &a.coordinator_id)?;
+            a.assignment_id = Some(input::new_id("assignment_id", a.assignment_id.as_deref())?);
+        }
+        Command::UpdateUser(a) => {
+            if let Some(e) = &a.email {
+                admin::email(e)?;
+            }
+            admin::time_zone(a.time_zone.as_deref())?;
+        }
+        Command::UpdateMentor(a) => {
+            a.capacity_weekly.map(admin::capacity).transpose()?;
+            if let Some(s) = &a.specialties {
+                admin::topics("specialties", s)?;
+            }
+        }
+        Command::UpdateMentee(a) => {
+            admin::topics("interests", &a.interests)?;
+        }
+        Command::RenewCertification(a) => {
+            input::time("expires_at", a.expires_at)?;
+        }
+        _ => {}
+    }
+    Ok(())
 }

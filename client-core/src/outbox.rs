@@ -66,7 +66,7 @@ pub(crate) fn parse_keys(text: &str) -> Vec<Key> {
 }
 
 /// Checks and applies a new command to the view and stores it. Returns its mutation id.
-pub fn enqueue(conn: &mut Connection, me: &Me, now: i64, mut command: Command) -> Result<i64> {
+pub fn enqueue(conn: &mut Connection, me: &Me, now: i64, mut command: Command) -> Result<Queued> {
     let tx = conn.transaction()?;
     // The version the command is based on, unless an earlier pending command already
     // changed that row (then the server's own version checks and transitions decide).
@@ -102,7 +102,22 @@ pub fn enqueue(conn: &mut Connection, me: &Me, now: i64, mut command: Command) -
     )?;
     crate::store::set_meta(&tx, "next_mutation_id", Some(&(next + 1).to_string()))?;
     tx.commit()?;
-    Ok(next)
+    Ok(Queued {
+        mutation_id: next,
+        created_id: command.created_id().map(str::to_owned),
+        entities: touched.iter().map(|(e, _)| *e).collect(),
+    })
+}
+
+/// A command queued on the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    /// Its mutation id (the order it is pushed in).
+    pub mutation_id: i64,
+    /// The id of the row it creates (a session, a flag, …), if it creates one.
+    pub created_id: Option<String>,
+    /// The kinds of rows whose shown state it changed.
+    pub entities: Vec<Entity>,
 }
 
 /// Entries to push, oldest first: `(mutation_id, command, expected_version)`.

@@ -22,7 +22,180 @@ both_backends!(
     switching_accounts_never_loses_queued_commands_silently,
     tokens_live_in_the_apps_store_and_logout_clears_the_device,
     offline_times_mean_what_the_person_meant,
+    queued_admin_commands_on_one_row_all_apply,
+    the_live_loop_waits_on_the_stream_and_pushes_at_once,
+    a_raised_flag_reaches_the_synced_coordinator_dashboard_within_seconds,
+    a_topic_fires_only_when_its_rows_came,
 );
+
+/// A sync that brings nothing tells no data topic (the live loop syncs on every poke); one
+/// that brings a session tells the sessions topic.
+async fn a_topic_fires_only_when_its_rows_came(h: &Harness) {
+    use mentorsync_protocol::command::{Command, ScheduleSession};
+    use mentorsync_server::clock::Clock;
+    let coord = h.client("coordinator@a.test").await;
+    coord.sync(|_| {}).await.unwrap();
+    let fired = Arc::new(AtomicUsize::new(0));
+    let seen = fired.clone();
+    let _sub = coord.observe(Topic::Sessions, move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    });
+    coord.sync(|_| {}).await.unwrap();
+    assert_eq!(fired.load(Ordering::SeqCst), 0, "nothing came, nobody told");
+    let mentor = h.client("mentor@a.test").await;
+    mentor.sync(|_| {}).await.unwrap();
+    mentor
+        .execute(Command::ScheduleSession(ScheduleSession {
+            mentee_id: h.a.mentee.clone(),
+            mentor_id: None,
+            scheduled_at: h.clock.now_ms() + 86_400_000,
+            duration_minutes: 30,
+            meeting_link: None,
+            session_id: None,
+        }))
+        .unwrap();
+    mentor.sync(|_| {}).await.unwrap();
+    coord.sync(|_| {}).await.unwrap();
+    assert_eq!(fired.load(Ordering::SeqCst), 1, "the session came");
+}
+
+/// Synced dashboards follow the rows they summarise: a flag raised on one device changes
+/// the coordinator's synced figures within 5 s, without the five-minute job.
+async fn a_raised_flag_reaches_the_synced_coordinator_dashboard_within_seconds(h: &Harness) {
+    use mentorsync_protocol::FlagSeverity;
+    use mentorsync_protocol::command::{Command, RaiseFlag};
+    use mentorsync_server::clock::Clock;
+    use mentorsync_server::jobs::{Job, scheduler};
+    scheduler::run(&h.db, Job::Dashboards, h.clock.now_ms())
+        .await
+        .unwrap();
+    let _fresh =
+        mentorsync_server::dashboard::fresh::spawn(&h.state, std::time::Duration::from_millis(200));
+    let coord = h.client("coordinator@a.test").await;
+    coord.sync(|_| {}).await.unwrap();
+    let before = coord.coordinator_dashboard().unwrap().unwrap();
+    let mentor = h.client("mentor@a.test").await;
+    mentor.sync(|_| {}).await.unwrap();
+    mentor
+        .execute(Command::RaiseFlag(RaiseFlag {
+            mentee_id: h.a.mentee.clone(),
+            severity: FlagSeverity::High,
+            reason: "missed two sessions".into(),
+            flag_id: None,
+        }))
+        .unwrap();
+    mentor.sync(|_| {}).await.unwrap();
+    let raised = std::time::Instant::now();
+    loop {
+        coord.sync(|_| {}).await.unwrap();
+        let now = coord.coordinator_dashboard().unwrap().unwrap();
+        if now.open_flags == before.open_flags + 1 {
+            assert!(now.overdue_items >= before.overdue_items);
+            break;
+        }
+        assert!(
+            raised.elapsed() < std::time::Duration::from_secs(5),
+            "the synced figures did not change within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// While the event stream is open the loop waits for pokes (`Live`, no polling); a command
+/// queued meanwhile is pushed at once; the stream lost, it says when it retries; stopped,
+/// it says so.
+async fn the_live_loop_waits_on_the_stream_and_pushes_at_once(h: &Harness) {
+    use mentorsync_core::LiveState;
+    let coord = h.client("coordinator@a.test").await;
+    let (states_tx, mut states) = tokio::sync::mpsc::unbounded_channel::<LiveState>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let runner = {
+        let coord = coord.clone();
+        tokio::spawn(async move {
+            coord
+                .run_with(
+                    async {
+                        let _ = stop_rx.await;
+                    },
+                    move |s| {
+                        let _ = states_tx.send(s);
+                    },
+                )
+                .await
+        })
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut wait_for = async |want: fn(&LiveState) -> bool| loop {
+        let s = tokio::time::timeout_at(deadline, states.recv())
+            .await
+            .expect("the state did not come within 20 s")
+            .expect("the loop ended");
+        if want(&s) {
+            return s;
+        }
+    };
+    wait_for(|s| *s == LiveState::Live).await;
+    // Queued while live: pushed within seconds, not at the one-minute fallback.
+    coord.pause_mentor(&h.a.mentor, "Leave", None).unwrap();
+    let pushed_by = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while mentor_status(&coord, &h.a.mentor) != (MentorStatus::Paused, false) {
+        assert!(
+            tokio::time::Instant::now() < pushed_by,
+            "not pushed within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    h.proxy.take_down();
+    let retrying = wait_for(|s| matches!(s, LiveState::Retrying { .. })).await;
+    let LiveState::Retrying { retry_at, .. } = retrying else {
+        unreachable!()
+    };
+    assert!(retry_at > 0);
+    h.proxy.bring_up();
+    coord.wake();
+    wait_for(|s| *s == LiveState::Live).await;
+    stop_tx.send(()).unwrap();
+    wait_for(|s| *s == LiveState::Stopped { error: None }).await;
+    runner.await.unwrap().unwrap();
+}
+
+/// Provisioning commands are not predicted on the device, but a second one on the same
+/// mentor must not carry the version from before the first: both apply, none conflicts.
+async fn queued_admin_commands_on_one_row_all_apply(h: &Harness) {
+    use mentorsync_protocol::command::{Command, RenewCertification, UpdateMentor};
+    use mentorsync_server::clock::Clock;
+    let admin = h.client("admin@a.test").await;
+    admin.sync(|_| {}).await.unwrap();
+    h.proxy.take_down();
+    admin
+        .execute(Command::UpdateMentor(UpdateMentor {
+            mentor_id: h.a.mentor.clone(),
+            capacity_weekly: Some(7),
+            specialties: None,
+            availability: None,
+        }))
+        .unwrap();
+    let expires_at = h.clock.now_ms() + 365 * 86_400_000;
+    admin
+        .execute(Command::RenewCertification(RenewCertification {
+            mentor_id: h.a.mentor.clone(),
+            expires_at,
+        }))
+        .unwrap();
+    h.proxy.bring_up();
+    let report = admin.sync(|_| {}).await.unwrap();
+    assert_eq!((report.progress.pushed, report.rejected), (2, 0));
+    let mentor = admin
+        .roster(&RosterFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.mentor.id == h.a.mentor)
+        .unwrap()
+        .mentor;
+    assert_eq!(mentor.capacity_weekly, 7);
+    assert_eq!(mentor.certification_expires_at, Some(expires_at));
+}
 
 async fn dashboards_reach_the_devices_that_may_see_them(h: &Harness) {
     use mentorsync_server::clock::Clock;

@@ -1,93 +1,23 @@
 // A coordinator's day through the generated Kotlin bindings, against a real server
-// process: sign in, first sync with progress, roster filter, lose the signal, pause a
-// mentor offline (the listener fires), get the signal back, sync, the verdict arrives; a
-// command that cannot succeed is a typed exception, one the server refuses a record.
+// process: every coordinator action at least once, most of them offline; the screens as
+// typed records, the listeners delivering their current value; the live loop hearing a
+// mentor's pause request without a sync call; a refusal at once with its code, one from
+// the server later with its reason.
 
 import kotlinx.coroutines.runBlocking
 import uniffi.mentorsync_ffi.*
-import java.io.File
-import java.net.HttpURLConnection
-import java.net.ServerSocket
-import java.net.URL
 import java.nio.file.Files
+import java.time.temporal.ChronoUnit
 
-const val PASSWORD = "mentorsync-demo"
-
-fun check(condition: Boolean, message: () -> String) {
-    if (!condition) throw AssertionError(message())
-}
-
-class Server(dir: File) {
-    private val bin = System.getenv("MENTORSYNC_SERVER_BIN")
-    private val db = "sqlite://" + File(dir, "server.db").absolutePath
-    private val port = ServerSocket(0).use { it.localPort }
-    val url = "http://127.0.0.1:$port"
-    private var proc: Process? = null
-
-    init {
-        val seed = ProcessBuilder(bin, "seed", "--demo", "--mentors", "4", "--mentees-per-mentor", "2",
-            "--coordinators", "1", "--cohorts", "1", "--database-url", db)
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-        check(seed.waitFor() == 0) { "seeding failed" }
-        // Dashboards once, up front; the scheduler stays off so only the test changes data.
-        val job = ProcessBuilder(bin, "run-job", "dashboards", "--database-url", db)
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-        check(job.waitFor() == 0) { "dashboard job failed" }
-    }
-
-    fun start() {
-        proc = ProcessBuilder(bin, "serve", "--bind", "127.0.0.1:$port", "--database-url", db,
-            "--scheduler-tick-seconds", "0")
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-        val deadline = System.nanoTime() + 30_000_000_000L
-        while (System.nanoTime() < deadline) {
-            try {
-                val c = URL("$url/healthz").openConnection() as HttpURLConnection
-                c.connectTimeout = 500
-                if (c.responseCode == 200) return
-            } catch (e: java.io.IOException) {
-                Thread.sleep(50)
-            }
-        }
-        throw IllegalStateException("server did not start")
-    }
-
-    fun stop() {
-        proc?.destroy()
-        proc?.waitFor()
-        proc = null
-    }
-}
-
-class Recorder : ChangeListener {
-    val topics = java.util.concurrent.CopyOnWriteArrayList<Topic>()
-    override fun onChange(topic: Topic) { topics.add(topic) }
-}
-
-class Progress : ProgressListener {
-    @Volatile var last: SyncProgress? = null
-    override fun onProgress(progress: SyncProgress) { last = progress }
-}
-
-/** The app's secret store (the Keystore in an app; in memory here). */
-class Keychain : TokenStore {
-    @Volatile var tokens: SessionTokens? = null
-    override fun load(): SessionTokens? = tokens
-    override fun save(tokens: SessionTokens?) { this.tokens = tokens }
-}
-
-fun query(status: MentorStatus? = null, name: String? = null) =
-    RosterQuery(status, null, name, false, 50u, 0u)
-
-fun main() = runBlocking {
-    val dir = Files.createTempDirectory("mentorsync-kotlin").toFile()
+fun coordinatorDay() = runBlocking {
+    val dir = Files.createTempDirectory("mentorsync-coordinator").toFile()
     val server = Server(dir)
     server.start()
     try {
         val keychain = Keychain()
-        val client = MentorsyncClient(File(dir, "phone.db").absolutePath, server.url, keychain, false)
-        val me = client.login("coordinator01@demo.mentorsync.dev", PASSWORD)
-        check(me.role == "coordinator") { "signed in as ${me.role}" }
+        val client = device(server, dir, "phone", keychain)
+        val me = client.login(COORDINATOR, PASSWORD)
+        check(me.role == Role.COORDINATOR && me.email == COORDINATOR) { "signed in as $me" }
         check(keychain.tokens != null) { "tokens went to the app's store" }
 
         val progress = Progress()
@@ -95,84 +25,151 @@ fun main() = runBlocking {
         check(report.rows > 0uL && report.pages >= 3uL) { "first sync: $report" }
         check(progress.last?.pages == report.pages) { "progress was reported" }
 
-        val active = client.roster(query(status = MentorStatus.ACTIVE))
-        check(active.isNotEmpty() && active.all { it.status == MentorStatus.ACTIVE }) { "active filter" }
-        val mentor = active[0]
-        check(client.roster(query(name = mentor.displayName.take(3).lowercase())).isNotEmpty()) { "name filter" }
+        // The roster screen binds to a listener, which has the current value at once.
+        val roster = RosterValues()
+        val rosterHandle = client.observeRoster(RosterQuery(), roster)
+        check(roster.seen.size == 1) { "the current value on registration" }
+        val mentors = roster.seen.last().map { it.mentor }
+        check(mentors.size == 4 && mentors.all { it.status == MentorStatus.ACTIVE }) { "$mentors" }
+        val mentorD = device(server, dir, "mentor-d")
+        val dId = mentorD.login("mentor0004@demo.mentorsync.dev", PASSWORD).id
+        val d = mentors.first { it.id == dId }
+        val (a, b, c) = mentors.filter { it.id != dId }
+        check(a.certificationExpiresAt != null) { "certification as an Instant" }
+        check(client.roster(RosterQuery(name = a.displayName.take(3).lowercase())).isNotEmpty()) { "name filter" }
 
-        val board = client.mentorDashboard(mentor.mentorId)
-        check(board != null && board.computedAt > 0) { "the mentor's dashboard synced" }
-        check(board!!.capacityLabel == "${board.capacityUsed}/${board.capacityWeekly} weekly slots") { board.capacityLabel }
-        check(client.dashboards("coordinator").map { it.subjectId } == listOf(me.id)) { "own coordinator figures" }
+        val board = client.coordinatorDashboard()!!
+        check(board.mentors == 4L && board.active == 4L) { "$board" }
+        check(board.undeliverableNotifications >= 0 && board.openFindings >= 0) { "$board" }
+        val mentorBoard = client.mentorDashboard(a.id)!!
+        check(mentorBoard.capacityLabel == "${mentorBoard.capacityUsed}/${mentorBoard.capacityWeekly} weekly slots") { mentorBoard.capacityLabel }
+        check(client.dashboards().coordinator?.mentors == 4L) { "dashboards()" }
 
-        val recorder = Recorder()
-        val handle = client.observe(Topic.ROSTER, recorder)
+        val ofB = client.mentees(MenteeQuery(mentorId = b.id))
+        check(ofB.size == 2 && ofB.all { it.mentorId == b.id }) { "$ofB" }
+        val mentee = ofB[0].mentee
+        val cockpit = client.cockpit(mentee.id)!!
+        check(cockpit.assignment?.mentorId == b.id) { "${cockpit.assignment}" }
 
+        // The bus goes into a tunnel: the day's decisions are made offline.
         server.stop()
-        client.pauseMentor(mentor.mentorId, "Parental leave", null)
-        check(recorder.topics.contains(Topic.ROSTER)) { "the listener fired" }
-        var row = client.roster(query()).first { it.mentorId == mentor.mentorId }
-        check(row.status == MentorStatus.PAUSED && row.pending) { "paused and pending: $row" }
-        try {
-            client.sync(null)
-            throw AssertionError("sync worked without a server")
-        } catch (e: MentorsyncException.Offline) {
-            // expected
-        }
+        val later = client.execute(Action.PauseMentor(a.id, "Exams", days(3), days(10)))
+        val rows = roster.waitFor { rs -> rs.any { it.mentor.id == a.id && it.pending } }
+        val shown = rows.first { it.mentor.id == a.id }
+        check(shown.openPause?.id == later.createdId && shown.openPause?.status == PauseStatus.SCHEDULED) { "${shown.openPause}" }
+        check(shown.mentor.status == MentorStatus.ACTIVE) { "a pause for later does not pause now" }
+        client.execute(Action.CancelPause(later.createdId!!))
+        client.execute(Action.PauseMentor(a.id, "Parental leave", null, null))
+        check(client.roster(RosterQuery(status = MentorStatus.PAUSED))[0].mentor.id == a.id) { "paused" }
+        client.execute(Action.ResumeMentor(a.id))
 
+        val flag = client.execute(Action.RaiseFlag(mentee.id, FlagSeverity.HIGH, "missed two sessions")).createdId!!
+        val openFlags = client.flags(listOf(FlagStatus.OPEN), null, 0u)
+        check(openFlags[0].id == flag && openFlags[0].severity == FlagSeverity.HIGH) { "$openFlags" }
+        client.execute(Action.AcknowledgeFlag(flag))
+        client.execute(Action.ResolveFlag(flag))
+        check(client.flags(listOf(FlagStatus.RESOLVED), mentee.id, 0u)[0].id == flag) { "resolved" }
+
+        client.execute(Action.EndAssignment(cockpit.assignment!!.id))
+        client.execute(Action.AssignMentee(c.id, mentee.id))
+        check(client.cockpit(mentee.id)?.assignment?.mentorId == c.id) { "reassigned" }
+        client.execute(Action.UpdateMentor(c.id, 6L, listOf("maths"), mapOf("mon" to listOf("18:00-20:00"))))
+        client.execute(Action.RenewCertification(c.id, days(365)))
+        val at = days(1).truncatedTo(ChronoUnit.SECONDS)
+        val session = client.execute(Action.ScheduleSession(mentee.id, c.id, at, 45L, "https://meet.example.org/abc")).createdId
+        val held = client.sessionsBetween(now(), days(2)).first { it.id == session }
+        check(held.meetingLink == "https://meet.example.org/abc" && held.scheduledAt == at) { "$held" }
+
+        val waiting = client.commands().pending
+        check(waiting.size == 12 && waiting.all { it.state == CommandState.PENDING }) { "${waiting.size} waiting" }
+        check((waiting[0].action as Action.PauseMentor).reason == "Exams") { "${waiting[0].action}" }
+        check(waiting.last().action is Action.ScheduleSession) { "${waiting.last().action}" }
+        refused<MentorsyncException.Offline> { client.sync(null) }
+
+        // Signal is back: every verdict arrives, nothing is refused.
         server.start()
         val after = client.sync(null)
-        check(after.pushed == 1uL && after.rejected == 0uL) { "verdict: $after" }
-        row = client.roster(query()).first { it.mentorId == mentor.mentorId }
-        check(row.status == MentorStatus.PAUSED && !row.pending) { "applied: $row" }
-        check(client.pendingCommands().isEmpty()) { "outbox empty" }
+        check(after.pushed == 12uL && after.rejected == 0uL) { "verdicts: $after ${client.commands().rejected}" }
+        check(client.commands().pending.isEmpty()) { "outbox empty" }
+        val cNow = client.roster(RosterQuery()).first { it.mentor.id == c.id }.mentor
+        check(cNow.capacityWeekly == 6L && cNow.availability == mapOf("mon" to listOf("18:00-20:00"))) { "$cNow" }
 
-        try {
-            client.pauseMentor(mentor.mentorId, "again", null)
-            throw AssertionError("a paused mentor was paused again")
-        } catch (e: MentorsyncException.Rejected) {
-            check(e.code == "invalid_transition") { e.code }
-            check(e.reason.contains("that is paused")) { e.reason }
+        // Live: a mentor's pause request reaches this device without a sync call, and
+        // decisions go out as soon as they are made.
+        val live = LiveStates()
+        check(client.startLive(live) && !client.startLive(null)) { "started once" }
+        live.waitFor { it is LiveState.Live }
+        val commands = CommandValues()
+        val commandsHandle = client.observeCommands(commands)
+        mentorD.sync(null)
+        for (approve in listOf(false, true)) {
+            mentorD.execute(Action.RequestPause(d.id, "Exam period", days(7), days(14)))
+            mentorD.sync(null)
+            roster.waitFor { rs -> rs.any { it.mentor.id == d.id && it.openPause?.status == PauseStatus.REQUESTED } }
+            val request = client.pauseRequests().single()
+            check(request.mentorId == d.id && request.reason == "Exam period") { "$request" }
+            client.execute(if (approve) Action.ApprovePause(request.id) else Action.DeclinePause(request.id))
+            commands.waitFor { it.pending.isEmpty() }
+            mentorD.sync(null)
         }
+        check(client.pauseRequests().isEmpty()) { "decided" }
+        check(client.roster(RosterQuery()).first { it.mentor.id == d.id }.openPause?.status == PauseStatus.SCHEDULED) { "approved" }
 
-        val other = active.first { it.mentorId != mentor.mentorId }
-        client.pauseMentor(other.mentorId, "Exams", null)
-        val admin = MentorsyncClient(File(dir, "admin.db").absolutePath, server.url, Keychain(), false)
-        admin.login("admin@demo.mentorsync.dev", PASSWORD)
+        val queue = client.workQueue(null, 0u)
+        check(queue.isNotEmpty()) { "the seed gave the coordinator's mentors mission reviews" }
+        client.execute(Action.CancelWorkItem(queue[0].id))
+        client.execute(Action.DeactivateMentor(b.id))
+        commands.waitFor { it.pending.isEmpty() && it.rejected.isEmpty() }
+        roster.waitFor { rs -> rs.any { it.mentor.id == b.id && it.mentor.status == MentorStatus.INACTIVE && !it.pending } }
+        check(client.mentees(MenteeQuery(mentorId = b.id)).isEmpty()) { "b's mentees went back to matching" }
+
+        // A command that cannot succeed is refused at once, with a code and the reason.
+        val now = refused<MentorsyncException.Rejected> {
+            client.execute(Action.PauseMentor(d.id, "again", null, null))
+        }
+        check(now.code == RefusalCode.OPEN_PAUSE_EXISTS && now.reason.isNotEmpty()) { "${now.code} ${now.reason}" }
+
+        // One the server refuses later arrives as a refused command with its reason.
+        check(client.stopLive()) { "was live" }
+        live.waitFor { it is LiveState.Stopped }
+        server.stop()
+        client.execute(Action.PauseMentor(a.id, "Exams", null, null))
+        server.start()
+        val admin = device(server, dir, "admin")
+        admin.login(ADMIN, PASSWORD)
         admin.sync(null)
-        admin.deactivateMentor(other.mentorId)
+        admin.execute(Action.DeactivateMentor(a.id))
         admin.sync(null)
         check(client.sync(null).rejected == 1uL) { "one rejection" }
-        val rejected = client.rejectedCommands()
-        check(rejected.map { it.name } == listOf("pause_mentor")) { "$rejected" }
-        check(rejected[0].code == "version_conflict") { rejected[0].code }
-        check(client.roster(query()).first { it.mentorId == other.mentorId }.status == MentorStatus.INACTIVE) { "rolled back" }
+        val rejected = client.commands().rejected.single()
+        check((rejected.action as Action.PauseMentor).mentorId == a.id) { "${rejected.action}" }
+        check(rejected.code == RefusalCode.VERSION_CONFLICT && rejected.reason.isNotEmpty()) { "${rejected.code}" }
+        check(client.dismissRejection(rejected.mutationId) && client.commands().rejected.isEmpty()) { "dismissed" }
 
-        handle.cancel()
-        val before = recorder.topics.size
-        client.resumeMentor(mentor.mentorId)
-        check(recorder.topics.size == before) { "a cancelled listener fired" }
+        // Cancelled listeners stay quiet.
+        val recorder = Recorder()
+        val handle = client.observe(Topic.ROSTER, recorder)
+        check(recorder.topics == listOf(Topic.ROSTER)) { "told once on registration" }
+        listOf(handle, rosterHandle, commandsHandle).forEach { it.cancel() }
+        val before = roster.seen.size
+        client.execute(Action.PauseMentor(c.id, "Leave", null, null))
+        check(recorder.topics.size == 1 && roster.seen.size == before) { "a cancelled listener fired" }
         client.sync(null)
         val status = client.syncStatus()
         check(status.online && status.signedIn && status.pending == 0L) { "$status" }
+        check(status.sets.map { it.set } == listOf(DataSet.ROSTER, DataSet.QUEUE, DataSet.REST)) { "${status.sets}" }
 
         // Someone else signs in while a command waits: refused, saying how many and whose.
         server.stop()
-        client.pauseMentor(mentor.mentorId, "Leave", null)
+        client.execute(Action.ResumeMentor(c.id))
         server.start()
-        try {
-            client.login("admin@demo.mentorsync.dev", PASSWORD)
-            throw AssertionError("an account switch dropped a queued command")
-        } catch (e: MentorsyncException.PendingCommands) {
-            check(e.count == 1uL && e.owner == "coordinator01@demo.mentorsync.dev") { "${e.count} ${e.owner}" }
-        }
+        val pending = refused<MentorsyncException.PendingCommands> { client.login(ADMIN, PASSWORD) }
+        check(pending.count == 1uL && pending.owner == COORDINATOR) { "${pending.count} ${pending.owner}" }
         check(client.discardPending() == 1uL) { "one discarded" }
-        check(client.login("admin@demo.mentorsync.dev", PASSWORD).role == "admin") { "switched" }
+        check(client.login(ADMIN, PASSWORD).role == Role.ADMIN) { "switched" }
         client.logout()
-        check(keychain.tokens == null && client.roster(query()).isEmpty()) { "signed out and cleared" }
-        admin.close()
-        client.close()
-        println("kotlin: a coordinator's day passed")
+        check(keychain.tokens == null && client.roster(RosterQuery()).isEmpty()) { "signed out and cleared" }
+        listOf(admin, mentorD, client).forEach { it.close() }
     } finally {
         server.stop()
     }

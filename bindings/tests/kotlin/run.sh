@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles the generated Kotlin bindings with CoordinatorDay.kt and runs it.
+# Compiles the generated Kotlin bindings with the day tests and runs them.
 #   run.sh <kotlinc-jvm> <jna.jar> <generated kotlin dir>
 set -euo pipefail
 kotlinc=$1 jna=$2 generated=$3
@@ -9,5 +9,5 @@ coroutines=$(find "$lib" -name 'kotlinx-coroutines-core-jvm*.jar' | head -n1)
 stdlib=$lib/kotlin-stdlib.jar
 [ -n "$coroutines" ] || { echo "kotlinx-coroutines-core-jvm.jar not found next to $kotlinc"; exit 1; }
 out=$(mktemp -d)
-"$kotlinc" -nowarn -cp "$jna:$coroutines" -d "$out/test.jar" "$generated"/uniffi/mentorsync_ffi/*.kt "$here/CoordinatorDay.kt"
-java -Djna.library.path="$(dirname "$MENTORSYNC_FFI_LIB")" -cp "$out/test.jar:$jna:$coroutines:$stdlib" CoordinatorDayKt
+"$kotlinc" -nowarn -cp "$jna:$coroutines" -d "$out/test.jar" "$generated"/uniffi/mentorsync_ffi/*.kt "$here"/*.kt
+java -Djna.library.path="$(dirname "$MENTORSYNC_FFI_LIB")" -cp "$out/test.jar:$jna:$coroutines:$stdlib" SupportKt

@@ -1,9 +1,10 @@
 //! The app-facing client: open a database, sign in, issue commands offline, sync, query,
 //! observe. The sync engine (push, pull rounds, following the server) is `sync.rs`.
 
+mod screens;
 mod sync;
 
-pub use sync::{SetStatus, SyncProgress, SyncReport, SyncStatus};
+pub use sync::{LiveState, SetStatus, SyncProgress, SyncReport, SyncStatus};
 
 use crate::error::{CoreError, Result};
 use crate::http::{Api, ApiFailure};
@@ -12,6 +13,7 @@ use crate::outbox::{self, PendingCommand, RejectedCommand};
 use crate::query::{self, QueueStats, RosterFilter, RosterItem};
 use crate::store::{self, Store};
 use crate::tokens::{ClientOptions, TokenStore, Tokens};
+use mentorsync_protocol::ErrorCode;
 use mentorsync_protocol::command::*;
 use mentorsync_protocol::model::{Cockpit, Me, Session, WorkItem};
 use std::path::Path;
@@ -25,6 +27,8 @@ struct Inner {
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
     sync_lock: tokio::sync::Mutex<()>,
     page_size: std::sync::atomic::AtomicU32,
+    /// Told when a command is queued or the app says the network is back.
+    outbox_ready: tokio::sync::Notify,
 }
 
 /// The mentorsync client of one device. Cheap to clone; every method takes `&self`.
@@ -95,6 +99,7 @@ impl Client {
                 clock,
                 sync_lock: tokio::sync::Mutex::new(()),
                 page_size: std::sync::atomic::AtomicU32::new(PAGE),
+                outbox_ready: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -214,14 +219,15 @@ impl Client {
         if let Some(tokens) = self.load_tokens()? {
             let _ = self.inner.api.logout(&tokens.access).await;
         }
+        self.forget()
+    }
+
+    /// Forgets the person on this device: tokens, rows, queued commands; every listener
+    /// is told.
+    fn forget(&self) -> Result<()> {
         self.save_tokens(None)?;
         self.clear_data()?;
-        self.inner.listeners.notify(&[
-            Topic::SyncStatus,
-            Topic::Roster,
-            Topic::WorkQueue,
-            Topic::Dashboards,
-        ]);
+        self.inner.listeners.notify(&Topic::ALL);
         Ok(())
     }
 
@@ -264,9 +270,7 @@ impl Client {
         store::set_meta(&conn, "next_mutation_id", None)?;
         store::set_meta(&conn, "acked_mutation_id", None)?;
         drop(conn);
-        self.inner
-            .listeners
-            .notify(&[Topic::SyncStatus, Topic::Roster, Topic::WorkQueue]);
+        self.inner.listeners.notify(&Topic::ALL);
         Ok(count)
     }
 
@@ -305,6 +309,13 @@ impl Client {
                 let client_id = self.client_id()?;
                 let pair = match self.inner.api.refresh(&tokens.refresh, &client_id).await {
                     Ok(pair) => pair,
+                    Err(ApiFailure::Unauthorized(b)) if b.code == ErrorCode::ACCOUNT_DISABLED => {
+                        // The account was disabled: the person sees nothing any more, so the
+                        // device forgets everything it held of theirs (commands they queued
+                        // could never be applied).
+                        self.forget()?;
+                        return Err(CoreError::Unauthorized(b.message));
+                    }
                     Err(f @ ApiFailure::Unauthorized(_)) => {
                         // The server ended the session (signed out elsewhere, revoked,
                         // expired): the tokens are dead, so the device is signed out. Its
@@ -329,12 +340,20 @@ impl Client {
     /// at once when it cannot succeed), applied to what the app reads, queued for the
     /// server. Works offline. Returns its mutation id.
     pub fn execute(&self, command: Command) -> Result<i64> {
+        Ok(self.issue(command)?.mutation_id)
+    }
+
+    /// [`Client::execute`], also saying which row the command creates (the new session's
+    /// id, so the app can open it before the server has seen it).
+    pub fn issue(&self, command: Command) -> Result<outbox::Queued> {
         let me = self.require_me()?;
-        let id = outbox::enqueue(&mut self.inner.store.conn(), &me, self.now(), command)?;
-        self.inner
-            .listeners
-            .notify(&[Topic::Roster, Topic::WorkQueue, Topic::SyncStatus]);
-        Ok(id)
+        let queued = outbox::enqueue(&mut self.inner.store.conn(), &me, self.now(), command)?;
+        let mut topics = Topic::of_all(queued.entities.iter().copied());
+        topics.extend([Topic::Commands, Topic::SyncStatus]);
+        self.inner.listeners.notify(&topics);
+        // A running sync loop pushes it now rather than at its next wake-up.
+        self.inner.outbox_ready.notify_one();
+        Ok(queued)
     }
 
     /// Pauses a mentor now, until `until` (epoch ms) or until resumed.

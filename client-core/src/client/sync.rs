@@ -12,6 +12,7 @@ use mentorsync_protocol::model::Me;
 use mentorsync_protocol::sync::{PushRequest, SyncSet};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const PUSH_BATCH: usize = 100;
@@ -36,6 +37,32 @@ pub struct SyncReport {
     pub progress: SyncProgress,
     /// Commands the server refused in this sync.
     pub rejected: u64,
+}
+
+/// Where the background sync loop ([`Client::run_with`]) stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LiveState {
+    /// Pushing queued commands and bringing the data up to date.
+    Syncing,
+    /// Up to date, and the server's event stream is open: changes arrive as they happen.
+    Live,
+    /// Up to date, without an event stream: checks again at `next_check_at` (epoch ms).
+    Polling {
+        /// Epoch ms.
+        next_check_at: i64,
+    },
+    /// The last attempt failed; tries again at `retry_at` (epoch ms) or when woken.
+    Retrying {
+        /// Why it failed.
+        error: String,
+        /// Epoch ms.
+        retry_at: i64,
+    },
+    /// Not running: stopped by the app, or the session ended (`error` says why).
+    Stopped {
+        /// Why it stopped, when not asked to.
+        error: Option<String>,
+    },
 }
 
 /// How fresh one kind of data is.
@@ -94,7 +121,10 @@ impl Client {
             }
         }
         drop(conn);
-        self.inner.listeners.notify(&[Topic::SyncStatus]);
+        // Verdicts arrived and applied commands left the outbox.
+        self.inner
+            .listeners
+            .notify(&[Topic::Commands, Topic::SyncStatus]);
         result
     }
 
@@ -114,16 +144,17 @@ impl Client {
             // in flight, a cut connection wastes at most that page.
             let mut server_last = i64::MAX;
             for set in SyncSet::ALL {
+                let rows_before = report.progress.rows;
                 let last = self
                     .pull_set(&me, &client_id, set, &mut report, progress)
                     .await?;
                 server_last = server_last.min(last);
-                let topics: &[Topic] = match set {
-                    SyncSet::Queue => &[Topic::WorkQueue],
-                    SyncSet::Roster => &[Topic::Roster, Topic::Dashboards],
-                    SyncSet::Rest => &[Topic::Roster],
-                };
-                self.inner.listeners.notify(topics);
+                // Observers re-read only when the round brought something.
+                if report.progress.rows > rows_before {
+                    self.inner
+                        .listeners
+                        .notify(&Topic::of_all(set.entities().iter().copied()));
+                }
             }
             {
                 let mut conn = self.inner.store.conn();
@@ -202,9 +233,8 @@ impl Client {
             )? as u64;
             report.progress.pushed += resp.verdicts.len() as u64;
             progress(report.progress);
-            self.inner
-                .listeners
-                .notify(&[Topic::Roster, Topic::WorkQueue]);
+            // Verdicts move rows back to the server's truth wherever a command was refused.
+            self.inner.listeners.notify(&Topic::ALL);
         }
     }
 
@@ -306,39 +336,88 @@ impl Client {
         })))
     }
 
-    /// Keeps the device in sync until `stop` resolves: syncs, then waits for a poke from
-    /// the events stream (or a minute); after a failure waits with exponential backoff
-    /// and jitter (1 s doubling to 5 min). Stops on a sign-in error.
+    /// Keeps the device in sync until `stop` resolves (see [`Client::run_with`]).
     pub async fn run(&self, stop: impl std::future::Future<Output = ()>) -> Result<()> {
+        self.run_with(stop, |_| {}).await
+    }
+
+    /// Keeps the device in sync until `stop` resolves, telling `on_state` where it stands.
+    /// Syncs, then waits: for a poke while the server's event stream is open (no polling
+    /// then), for a minute while it is not, and after a failure with exponential backoff
+    /// and jitter (1 s doubling to 5 min). A queued command or [`Client::wake`] (the
+    /// network is back) syncs at once and resets the backoff. Stops on a sign-in error.
+    pub async fn run_with(
+        &self,
+        stop: impl std::future::Future<Output = ()>,
+        on_state: impl Fn(LiveState),
+    ) -> Result<()> {
         let poked = Arc::new(tokio::sync::Notify::new());
-        let events = tokio::spawn(self.clone().follow_events(poked.clone()));
+        let streaming = Arc::new(AtomicBool::new(false));
+        let mut events = tokio::spawn(self.clone().follow_events(poked.clone(), streaming.clone()));
+        // The follower ends only when the server refuses the session (signed out, account
+        // disabled): sync at once, which then stops the loop with the reason.
+        let mut following = true;
         tokio::pin!(stop);
         let mut backoff = Duration::from_secs(1);
         let outcome = loop {
-            let wait = match self.sync(|_| {}).await {
+            on_state(LiveState::Syncing);
+            // Stopping does not wait for a sync to finish (the app is going to the
+            // background): a sync cut at any point resumes where it was (docs/sync-protocol.md).
+            let synced = tokio::select! {
+                r = self.sync(|_| {}) => r,
+                _ = &mut stop => break Ok(()),
+            };
+            let wait = match synced {
                 Ok(_) => {
                     backoff = Duration::from_secs(1);
-                    Duration::from_secs(60)
+                    if streaming.load(Ordering::SeqCst) {
+                        on_state(LiveState::Live);
+                        None
+                    } else {
+                        let wait = Duration::from_secs(60);
+                        on_state(LiveState::Polling {
+                            next_check_at: self.now() + wait.as_millis() as i64,
+                        });
+                        Some(wait)
+                    }
                 }
                 Err(e @ CoreError::Unauthorized(_)) => break Err(e),
-                Err(_) => {
+                Err(e) => {
                     let jitter = rand::random::<f64>() * 0.5 + 0.75;
                     let wait = backoff.mul_f64(jitter);
                     backoff = (backoff * 2).min(Duration::from_secs(300));
-                    wait
+                    on_state(LiveState::Retrying {
+                        error: e.to_string(),
+                        retry_at: self.now() + wait.as_millis() as i64,
+                    });
+                    Some(wait)
                 }
             };
+            let sleep = tokio::time::sleep(wait.unwrap_or(Duration::MAX));
             tokio::select! {
                 _ = &mut stop => break Ok(()),
                 _ = poked.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
+                _ = self.inner.outbox_ready.notified() => backoff = Duration::from_secs(1),
+                _ = &mut events, if following => following = false,
+                _ = sleep, if wait.is_some() => {}
             }
         };
         events.abort();
+        on_state(LiveState::Stopped {
+            error: outcome.as_ref().err().map(ToString::to_string),
+        });
         outcome
     }
 
-    async fn follow_events(self, poked: Arc<tokio::sync::Notify>) {
+    /// Tells a running sync loop the network is back: it syncs now, without waiting out
+    /// its backoff (call it from the platform's connectivity callback).
+    pub fn wake(&self) {
+        self.inner.outbox_ready.notify_one();
+    }
+
+    /// Follows the server's event stream, poking the loop on every poke, and on every
+    /// connect and disconnect (what changed meanwhile was not announced).
+    async fn follow_events(self, poked: Arc<tokio::sync::Notify>, streaming: Arc<AtomicBool>) {
         use futures::StreamExt;
         let mut last = None;
         let mut backoff = Duration::from_secs(1);
@@ -352,11 +431,15 @@ impl Client {
             match stream {
                 Ok(s) => {
                     backoff = Duration::from_secs(1);
+                    streaming.store(true, Ordering::SeqCst);
+                    poked.notify_one();
                     futures::pin_mut!(s);
                     while let Some(p) = s.next().await {
                         last = Some(p);
                         poked.notify_one();
                     }
+                    streaming.store(false, Ordering::SeqCst);
+                    poked.notify_one();
                 }
                 Err(CoreError::Unauthorized(_)) => return,
                 Err(_) => {}
