@@ -101,6 +101,10 @@ pub enum Action {
     AcknowledgeFlag { flag_id: String },
     /// Coordinator: resolve a flag.
     ResolveFlag { flag_id: String },
+    /// Anyone: mark one of their inbox items read.
+    ReadInboxItem { item_id: String },
+    /// Anyone: take one of their inbox items out of the inbox.
+    DismissInboxItem { item_id: String },
     /// Admin: create an account (the person signs in with a code an admin issues).
     CreateUser {
         email: String,
@@ -308,6 +312,8 @@ impl Action {
             }),
             A::AcknowledgeFlag { flag_id } => C::AcknowledgeFlag(cmd::FlagRef { flag_id }),
             A::ResolveFlag { flag_id } => C::ResolveFlag(cmd::FlagRef { flag_id }),
+            A::ReadInboxItem { item_id } => C::ReadInboxItem(cmd::InboxItemRef { item_id }),
+            A::DismissInboxItem { item_id } => C::DismissInboxItem(cmd::InboxItemRef { item_id }),
             A::CreateUser {
                 email,
                 display_name,
@@ -508,6 +514,8 @@ impl From<Command> for Action {
             },
             C::AcknowledgeFlag(a) => A::AcknowledgeFlag { flag_id: a.flag_id },
             C::ResolveFlag(a) => A::ResolveFlag { flag_id: a.flag_id },
+            C::ReadInboxItem(a) => A::ReadInboxItem { item_id: a.item_id },
+            C::DismissInboxItem(a) => A::DismissInboxItem { item_id: a.item_id },
             C::CreateUser(a) => A::CreateUser {
                 email: a.email,
                 display_name: a.display_name,

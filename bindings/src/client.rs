@@ -27,6 +27,8 @@ crate::types::mirror!(
         Flags,
         /// Dashboard figures.
         Dashboards,
+        /// The person's inbox.
+        Inbox,
         /// Queued and refused commands.
         Commands,
         /// Sync state.
@@ -281,6 +283,16 @@ impl MentorsyncClient {
         Ok(all(self.inner.cohorts()?))
     }
 
+    /// The person's inbox, newest first, without dismissed items (only unread ones when
+    /// `unread_only`), with the unread count. `Action::ReadInboxItem` and
+    /// `Action::DismissInboxItem` work offline.
+    pub fn inbox(&self, unread_only: bool, limit: u32) -> Result<Inbox> {
+        Ok(Inbox {
+            items: all(self.inner.inbox(unread_only, limit)?),
+            unread: self.inner.unread_count()?,
+        })
+    }
+
     /// A mentor's dashboard (default: the signed-in mentor's), if held.
     pub fn mentor_dashboard(&self, mentor_id: Option<String>) -> Result<Option<MentorDashboard>> {
         Ok(self
@@ -398,6 +410,20 @@ impl MentorsyncClient {
             &[Core::Flags],
             move |c| c.flags(statuses.clone(), None, 0),
             move |v| listener.on_flags(v),
+        )
+    }
+
+    /// The inbox (as [`MentorsyncClient::inbox`]), now and after every change.
+    pub fn observe_inbox(
+        self: Arc<Self>,
+        unread_only: bool,
+        limit: u32,
+        listener: Arc<dyn InboxListener>,
+    ) -> Arc<ObserverHandle> {
+        self.watch(
+            &[Core::Inbox],
+            move |c| c.inbox(unread_only, limit),
+            move |v| listener.on_inbox(v),
         )
     }
 

@@ -39,6 +39,13 @@ pub trait FlagsListener: Send + Sync {
     fn on_flags(&self, flags: Vec<Flag>);
 }
 
+/// Implemented by the app: the inbox.
+#[uniffi::export(foreign)]
+pub trait InboxListener: Send + Sync {
+    /// The inbox, now.
+    fn on_inbox(&self, inbox: Inbox);
+}
+
 /// Implemented by the app: the dashboards held.
 #[uniffi::export(foreign)]
 pub trait DashboardsListener: Send + Sync {

@@ -332,6 +332,51 @@ impl From<model::Flag> for Flag {
     }
 }
 
+/// A notification in the signed-in person's inbox.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct InboxItem {
+    /// Inbox item id (read and dismiss it with this).
+    pub id: String,
+    /// What happened (`pause_requested`, `flag_raised`, `session_scheduled`, …).
+    pub kind: String,
+    /// The kind of row it is about (`pause`, `flag`, `session`, …): where a tap leads.
+    pub entity: String,
+    /// That row's id.
+    pub entity_id: String,
+    /// The mentor it originates from, if any.
+    pub mentor_id: Option<String>,
+    /// One line for a person.
+    pub message: String,
+    /// When it happened.
+    pub created_at: SystemTime,
+    /// When it was read; `None` while unread.
+    pub read_at: Option<SystemTime>,
+}
+
+impl From<model::InboxItem> for InboxItem {
+    fn from(i: model::InboxItem) -> Self {
+        InboxItem {
+            id: i.id,
+            kind: i.kind,
+            entity: i.entity,
+            entity_id: i.entity_id,
+            mentor_id: i.mentor_id,
+            message: i.message,
+            created_at: time(i.created_at),
+            read_at: i.read_at.map(time),
+        }
+    }
+}
+
+/// The inbox screen: its items and the unread count for the badge.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Inbox {
+    /// Newest first, without dismissed items.
+    pub items: Vec<InboxItem>,
+    /// Items neither read nor dismissed.
+    pub unread: i64,
+}
+
 /// A cohort.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Cohort {

@@ -20,6 +20,8 @@ pub enum Topic {
     Flags,
     /// Dashboard figures computed by the server.
     Dashboards,
+    /// The person's inbox (notifications delivered to them).
+    Inbox,
     /// Commands waiting for the server, and those it refused.
     Commands,
     /// Online state, last sync, pending count, errors.
@@ -28,13 +30,14 @@ pub enum Topic {
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 8] = [
+    pub const ALL: [Topic; 9] = [
         Topic::Roster,
         Topic::Mentees,
         Topic::WorkQueue,
         Topic::Sessions,
         Topic::Flags,
         Topic::Dashboards,
+        Topic::Inbox,
         Topic::Commands,
         Topic::SyncStatus,
     ];
@@ -51,6 +54,7 @@ impl Topic {
             Entity::Session => Topic::Sessions,
             Entity::Flag => Topic::Flags,
             Entity::Dashboard => Topic::Dashboards,
+            Entity::InboxItem => Topic::Inbox,
         }
     }
 

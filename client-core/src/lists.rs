@@ -1,10 +1,10 @@
 //! The list screens besides the roster and the work queue: mentees, flags, pause requests
-//! awaiting a decision, submissions awaiting review, cohorts. Each is one indexed query on
+//! awaiting a decision, submissions awaiting review, cohorts, the inbox. Each is one indexed query on
 //! the local view (an `(entity, status, …)` or `(entity, name, …)` index), so a screen
 //! reads in milliseconds however much the device holds.
 
 use crate::error::Result;
-use mentorsync_protocol::model::{Cohort, Flag, Mentee, Pause, Submission};
+use mentorsync_protocol::model::{Cohort, Flag, InboxItem, Mentee, Pause, Submission};
 use mentorsync_protocol::{FlagSeverity, FlagStatus};
 use rusqlite::{Connection, params_from_iter, types::Value as Sql};
 use serde::de::DeserializeOwned;
@@ -216,6 +216,37 @@ pub fn cohorts(conn: &Connection) -> Result<Vec<Cohort>> {
     .collect())
 }
 
+/// The person's inbox, newest first, without dismissed items (only unread ones when
+/// `unread_only`). Ids are time-ordered (UUIDv7, given at dispatch), so the id index orders
+/// them: an inbox item has no name, and `view_by_name` holds them by id.
+pub fn inbox(conn: &Connection, unread_only: bool, limit: u32) -> Result<Vec<InboxItem>> {
+    let unread = if unread_only {
+        " AND json_extract(data, '$.read_at') IS NULL"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT data FROM view_rows INDEXED BY view_by_name WHERE entity = 'inbox_item' AND name IS NULL \
+         AND json_extract(data, '$.dismissed_at') IS NULL{unread} ORDER BY id DESC LIMIT ?1"
+    );
+    Ok(
+        decode::<InboxItem>(conn, &sql, vec![Sql::Integer(page(limit))])?
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect(),
+    )
+}
+
+/// How many inbox items are neither read nor dismissed (the badge on the app's icon).
+pub fn unread_count(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM view_rows INDEXED BY view_by_name WHERE entity = 'inbox_item' AND name IS NULL \
+             AND json_extract(data, '$.read_at') IS NULL AND json_extract(data, '$.dismissed_at') IS NULL",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +307,27 @@ mod tests {
             ["f3", "f5"]
         );
         assert_eq!(ids(flags(&conn, &[], None, 2).unwrap()), ["f4", "f2"]);
+    }
+
+    #[test]
+    fn the_inbox_is_newest_first_without_dismissed_items_and_counts_unread() {
+        let (_dir, store) = crate::testing::store();
+        let conn = store.conn();
+        let item = |id: &str, read: Option<i64>, dismissed: Option<i64>| {
+            json!({"id": id, "recipient_id": "me", "notification_id": format!("n{id}"),
+                   "kind": "pause_requested", "entity": "pause", "entity_id": "p", "mentor_id": null,
+                   "message": "m", "created_at": 1, "read_at": read, "dismissed_at": dismissed,
+                   "version": 1, "updated_at": 1})
+        };
+        put(&conn, Entity::InboxItem, "i1", item("i1", None, None));
+        put(&conn, Entity::InboxItem, "i2", item("i2", Some(5), None));
+        put(&conn, Entity::InboxItem, "i3", item("i3", Some(5), Some(6)));
+        put(&conn, Entity::InboxItem, "i4", item("i4", None, None));
+        let ids = |v: Vec<InboxItem>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
+        assert_eq!(ids(inbox(&conn, false, 0).unwrap()), ["i4", "i2", "i1"]);
+        assert_eq!(ids(inbox(&conn, true, 0).unwrap()), ["i4", "i1"]);
+        assert_eq!(ids(inbox(&conn, false, 1).unwrap()), ["i4"]);
+        assert_eq!(unread_count(&conn).unwrap(), 2);
     }
 
     /// However much the device holds and whatever the app asks for, one call reads at

@@ -15,6 +15,7 @@ use mentorsync_protocol::machine::{
 };
 use mentorsync_protocol::model::*;
 use mentorsync_protocol::rules::access::{self, MenteeTies};
+use mentorsync_protocol::rules::inbox::InboxAction;
 use mentorsync_protocol::rules::mentor::StatusChange;
 use mentorsync_protocol::rules::pause::{Created, Decided, MentorFacts, PauseChange, PauseFacts};
 use mentorsync_protocol::rules::{self, Caller, Clock, Move};
@@ -72,6 +73,22 @@ impl<'a> View<'a> {
     fn coordinates(&self, mentor_id: &str) -> Result<bool> {
         Ok(self.me.role == Role::Coordinator
             && rows::get_view::<serde_json::Value>(self.conn, Entity::Mentor, mentor_id)?.is_some())
+    }
+
+    /// Reads or dismisses one of the person's inbox items (the device holds only theirs).
+    fn inbox(&mut self, item_id: &str, action: InboxAction) -> Result<()> {
+        let id = rules::inbox::item_input(item_id)?;
+        let item: InboxItem = self.load(Entity::InboxItem, &id)?;
+        if let Some(c) = rules::inbox::decide(self.caller(), &item, action, self.now)? {
+            let row = InboxItem {
+                read_at: c.read_at,
+                dismissed_at: c.dismissed_at,
+                updated_at: self.now,
+                ..item
+            };
+            self.save(Entity::InboxItem, &id, &row)?;
+        }
+        Ok(())
     }
 
     fn active_assignments(&self, column: &str, id: &str) -> Result<Vec<MenteeAssignment>> {
@@ -517,6 +534,8 @@ pub fn apply(conn: &Connection, me: &Me, now: i64, command: &mut Command) -> Res
         }
         AcknowledgeFlag(a) => v.decide_flag(&a.flag_id, FlagAction::Acknowledge)?,
         ResolveFlag(a) => v.decide_flag(&a.flag_id, FlagAction::Resolve)?,
+        ReadInboxItem(a) => v.inbox(&a.item_id, InboxAction::Read)?,
+        DismissInboxItem(a) => v.inbox(&a.item_id, InboxAction::Dismiss)?,
         CreateUser(_)
         | UpdateUser(_)
         | ChangeRole(_)

@@ -12,7 +12,7 @@ string_enum!(
         Mentor = "mentor", Mentee = "mentee", Pause = "pause",
         MenteeAssignment = "mentee_assignment", CoordinatorAssignment = "coordinator_assignment",
         Session = "session", Submission = "submission", WorkItem = "work_item", Flag = "flag",
-        Cohort = "cohort", Dashboard = "dashboard", User = "user",
+        Cohort = "cohort", Dashboard = "dashboard", User = "user", InboxItem = "inbox_item",
     }
 );
 
@@ -68,6 +68,8 @@ pub enum Command {
     UpdateCohort(UpdateCohort),
     AddCohortDirector(CohortDirector),
     RemoveCohortDirector(CohortDirector),
+    ReadInboxItem(InboxItemRef),
+    DismissInboxItem(InboxItemRef),
 }
 
 macro_rules! args {
@@ -207,6 +209,11 @@ args!(
     /// Names a flag.
     FlagRef { /// The flag id.
     flag_id: String }
+);
+args!(
+    /// Names one of the caller's own inbox items.
+    InboxItemRef { /// The inbox item id.
+    item_id: String }
 );
 
 args!(
@@ -401,6 +408,8 @@ impl Command {
             UpdateCohort(_) => "update_cohort",
             AddCohortDirector(_) => "add_cohort_director",
             RemoveCohortDirector(_) => "remove_cohort_director",
+            ReadInboxItem(_) => "read_inbox_item",
+            DismissInboxItem(_) => "dismiss_inbox_item",
         }
     }
 
@@ -442,6 +451,9 @@ impl Command {
             | UpdateCohort(_)
             | AddCohortDirector(_)
             | RemoveCohortDirector(_) => &[Admin],
+            ReadInboxItem(_) | DismissInboxItem(_) => {
+                &[Admin, Coordinator, Mentor, Mentee, Director]
+            }
         }
     }
 
@@ -519,6 +531,7 @@ impl Command {
             EnrolMentee(a) => (Entity::Mentee, &a.mentee_id),
             UpdateCohort(a) => (Entity::Cohort, &a.cohort_id),
             AddCohortDirector(a) | RemoveCohortDirector(a) => (Entity::Cohort, &a.cohort_id),
+            ReadInboxItem(a) | DismissInboxItem(a) => (Entity::InboxItem, &a.item_id),
         })
     }
 

@@ -264,6 +264,51 @@ row!(
 );
 
 row!(
+    /// One notification in its recipient's inbox: written when the notification is
+    /// dispatched to them (the recipient is resolved then), synced to their devices only.
+    InboxItem {
+        /// Inbox item id.
+        id: String,
+        /// The person it was delivered to.
+        recipient_id: String,
+        /// The notification it carries (one per recipient).
+        notification_id: String,
+        /// What happened (`pause_requested`, `flag_raised`, …).
+        kind: String,
+        /// The kind of row it is about (`pause`, `flag`, `session`, …).
+        entity: String,
+        /// That row's id.
+        entity_id: String,
+        /// The mentor it originates from, if any.
+        mentor_id: Option<String>,
+        /// One line for a person.
+        message: String,
+        /// When the cause happened (epoch ms).
+        created_at: i64,
+        /// When the recipient read it (epoch ms); `None` while unread.
+        read_at: Option<i64>,
+        /// When the recipient dismissed it (epoch ms); dismissed items leave the inbox.
+        dismissed_at: Option<i64>,
+        /// Bumped on every change.
+        version: i64,
+        /// Epoch ms of the last change.
+        updated_at: i64,
+    }
+);
+
+row!(
+    /// A page of the caller's inbox, newest first, without dismissed items.
+    InboxPage {
+        /// The items.
+        items: Vec<InboxItem>,
+        /// Unread items in the whole inbox (not only this page).
+        unread: i64,
+        /// Pass as `before` to get the next page; absent on the last page.
+        next_before: Option<String>,
+    }
+);
+
+row!(
     /// A cohort of mentees.
     Cohort {
         /// Cohort id.

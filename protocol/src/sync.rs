@@ -13,8 +13,8 @@ pub const PROTOCOL_HEADER: &str = "x-mentorsync-protocol";
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncSet {
-    /// Mentors, pauses, coordinator and mentee assignments, flags and dashboards: the
-    /// first screen of every role.
+    /// Mentors, pauses, coordinator and mentee assignments, flags, dashboards and the
+    /// caller's inbox: the first screen of every role.
     Roster,
     /// Work items and the submissions they are about: the work-queue screen.
     Queue,
@@ -36,6 +36,7 @@ impl SyncSet {
                 Entity::MenteeAssignment,
                 Entity::Flag,
                 Entity::Dashboard,
+                Entity::InboxItem,
             ],
             SyncSet::Queue => &[Entity::Submission, Entity::WorkItem],
             SyncSet::Rest => &[
@@ -71,12 +72,22 @@ pub const SYNCED_ENTITIES: &[Entity] = &[
     Entity::WorkItem,
     Entity::Flag,
     Entity::Dashboard,
+    Entity::InboxItem,
 ];
 
 /// The scope keys of a row from its wire JSON: `chapter:…` always, then `mentor:…`,
 /// `mentee:…`, `coordinator:…`, `cohort:…` from its own columns. A client holds a row while one of
 /// them is in its scope set. The server decides visibility with the same rule.
+///
+/// An inbox item is the exception: its only key is `user:<recipient>`, which nobody but the
+/// recipient holds, so not even the chapter's admins receive someone else's inbox.
 pub fn row_scopes(entity: Entity, row: &serde_json::Value, chapter_id: &str) -> Vec<String> {
+    if entity == Entity::InboxItem {
+        return row["recipient_id"]
+            .as_str()
+            .map(|r| vec![format!("user:{r}")])
+            .unwrap_or_default();
+    }
     let mut keys = vec![format!("chapter:{chapter_id}")];
     let mut add = |kind: &str, field: &str| {
         if let Some(id) = row[field].as_str() {

@@ -6,7 +6,9 @@ Usage: schemathesis_fixtures.py <sqlite file> <base url> <admin token>
 """
 
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 import urllib.request
 import uuid
@@ -134,3 +136,16 @@ login = json.load(
     )
 )
 print(f"export ST_REFRESH_TOKEN={login['refresh_token']}")
+
+# An inbox item for the inbox operations, which only its recipient may read: a flag on the
+# mentor's mentee tells their coordinator, once dispatched (the demo server's scheduler is
+# off, so the dispatch runs here, as `run-job notifications` on the same database).
+flag = post("/api/v1/mentor/flags", {"mentee_id": mentee, "severity": "low", "reason": "for the inbox"})
+subprocess.run(
+    [os.environ.get("MENTORSYNC_SERVER_BIN", "target/debug/mentorsync-server"), "run-job", "notifications",
+     "--database-url", f"sqlite://{db_path}"],
+    check=True, capture_output=True,
+)
+recipient = one("SELECT recipient_id FROM inbox_items WHERE entity_id = ?", flag["id"])
+print(f"export ST_INBOX_ITEM_ID={one('SELECT id FROM inbox_items WHERE entity_id = ?', flag['id'])}")
+print(f"export ST_INBOX_TOKEN={sign_in(one('SELECT email FROM users WHERE id = ?', recipient))['access_token']}")

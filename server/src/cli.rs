@@ -92,7 +92,8 @@ enum Command {
     },
     /// Run one scheduled job now, whatever its schedule, and print what it did.
     RunJob {
-        /// pauses, certifications, overdue, matching, capacity, reconciliation or dashboards.
+        /// pauses, certifications, overdue, matching, capacity, reconciliation, dashboards,
+        /// or notifications (deliver the due ones now: inboxes and the recording channel).
         job: String,
     },
     /// Print the OpenAPI document.
@@ -411,6 +412,17 @@ pub async fn main() -> anyhow::Result<()> {
                 "{} has a new epoch ({epoch}): devices will take a fresh snapshot and submit \
                  again what the backup lacks",
                 redact(&url)
+            );
+            db.close().await;
+        }
+        Command::RunJob { job } if job == "notifications" => {
+            let db = open(&url, cli.pg_schema.as_ref()).await?;
+            let report = Dispatcher::new(vec![Arc::new(RecordingChannel::default())])
+                .run_once(&db, SystemClock.now_ms())
+                .await?;
+            println!(
+                "notifications: delivered {}, retrying {}, undeliverable {}, failed {}",
+                report.delivered, report.retrying, report.undeliverable, report.failed
             );
             db.close().await;
         }

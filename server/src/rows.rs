@@ -39,6 +39,9 @@ pub const ACCOUNT_COLUMNS: &str =
 /// Columns of a dashboard row.
 pub const DASHBOARD_COLUMNS: &str = "id, kind, subject_id, mentor_id, coordinator_id, cohort_id, figures, \
      computed_at, version, updated_at";
+/// Columns of an inbox item.
+pub const INBOX_COLUMNS: &str = "id, recipient_id, notification_id, kind, entity, entity_id, mentor_id, message, \
+     created_at, read_at, dismissed_at, version, updated_at";
 /// Columns of a mentee (profile joined with user), aliased `p` and `u`.
 pub const MENTEE_COLUMNS: &str =
     "p.user_id AS id, u.display_name, p.cohort_id, p.interests, p.version, p.updated_at";
@@ -241,6 +244,26 @@ impl FromDb for Dashboard {
     }
 }
 
+impl FromDb for InboxItem {
+    fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
+        Ok(InboxItem {
+            id: r.get("id")?,
+            recipient_id: r.get("recipient_id")?,
+            notification_id: r.get("notification_id")?,
+            kind: r.get("kind")?,
+            entity: r.get("entity")?,
+            entity_id: r.get("entity_id")?,
+            mentor_id: r.get("mentor_id")?,
+            message: r.get("message")?,
+            created_at: r.get("created_at")?,
+            read_at: r.get("read_at")?,
+            dismissed_at: r.get("dismissed_at")?,
+            version: r.get("version")?,
+            updated_at: r.get("updated_at")?,
+        })
+    }
+}
+
 impl FromDb for Flag {
     fn from_db(r: &DbRow) -> Result<Self, sqlx::Error> {
         Ok(Flag {
@@ -288,6 +311,7 @@ fn select_from(entity: Entity) -> (String, &'static str, &'static str) {
         Entity::Cohort => plain(COHORT_COLUMNS, "cohorts"),
         Entity::Dashboard => plain(DASHBOARD_COLUMNS, "dashboards"),
         Entity::User => plain(ACCOUNT_COLUMNS, "users"),
+        Entity::InboxItem => plain(INBOX_COLUMNS, "inbox_items"),
     }
 }
 
@@ -347,6 +371,7 @@ pub async fn load_many_json(
         Entity::Cohort => fetch::<Cohort>(tx, query).await?,
         Entity::Dashboard => fetch::<Dashboard>(tx, query).await?,
         Entity::User => fetch::<Account>(tx, query).await?,
+        Entity::InboxItem => fetch::<InboxItem>(tx, query).await?,
         Entity::WorkItem => {
             let rows: Vec<StoredWorkItem> = tx.fetch_all(query).await?;
             rows_json(
@@ -379,7 +404,8 @@ keyed!(
     Flag,
     Cohort,
     Dashboard,
-    Account
+    Account,
+    InboxItem
 );
 
 pub use mentorsync_protocol::sync::row_scopes;
@@ -414,6 +440,8 @@ pub struct ScopeExprs {
     pub coordinator: Option<&'static str>,
     /// The cohort it is about.
     pub cohort: Option<&'static str>,
+    /// The one person it is for (inbox items): only they see it, admins included.
+    pub user: Option<&'static str>,
 }
 
 /// Scope columns per entity. Shared by the change log (written) and pulls (read).
@@ -425,6 +453,7 @@ pub fn scope_exprs(entity: Entity) -> ScopeExprs {
         mentee,
         coordinator,
         cohort: None,
+        user: None,
     };
     match entity {
         Entity::Mentor => e(
@@ -483,6 +512,10 @@ pub fn scope_exprs(entity: Entity) -> ScopeExprs {
             ..e("cohorts t", "t.id", None, None, None)
         },
         Entity::User => e("users t", "t.id", None, None, None),
+        Entity::InboxItem => ScopeExprs {
+            user: Some("t.recipient_id"),
+            ..e("inbox_items t", "t.id", None, None, None)
+        },
         Entity::Dashboard => ScopeExprs {
             cohort: Some("t.cohort_id"),
             ..e(
@@ -501,11 +534,12 @@ pub async fn scope_of(tx: &mut Tx, entity: Entity, id: &str) -> Result<Option<Sc
     let x = scope_exprs(entity);
     let col = |c: Option<&str>| c.unwrap_or("CAST(NULL AS TEXT)").to_owned();
     let sql = format!(
-        "SELECT {} AS m, {} AS e, {} AS c, {} AS h FROM {} WHERE {} = $1",
+        "SELECT {} AS m, {} AS e, {} AS c, {} AS h, {} AS u FROM {} WHERE {} = $1",
         col(x.mentor),
         col(x.mentee),
         col(x.coordinator),
         col(x.cohort),
+        col(x.user),
         x.table,
         x.key
     );

@@ -9,7 +9,8 @@
 //! The same through sync: a pull carries only rows within the caller's scopes and of the
 //! caller's chapter; a pushed command is refused for a role the command does not serve, and
 //! for another chapter's rows refused as `not_found` without the row's state; events are in
-//! `sync.rs` (`events_poke_on_visible_changes`).
+//! `sync.rs` (`events_poke_on_visible_changes`). An inbox item is one person's: who may
+//! read or dismiss it is `inbox.rs` (every role of both chapters but its recipient: 404).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -486,7 +487,7 @@ async fn authorization_matrix(app: &TestApp) {
     }
 
     // Lists: who may read them, and nothing of chapter a ever appears in chapter b's.
-    let lists: [(&str, &[Role]); 9] = [
+    let lists: [(&str, &[Role]); 10] = [
         ("/api/v1/admin/users", &[Admin]),
         ("/api/v1/admin/cohorts", &[Admin]),
         ("/api/v1/admin/export", &[Admin]),
@@ -497,6 +498,12 @@ async fn authorization_matrix(app: &TestApp) {
         ("/api/v1/mentor/workqueue", &[Admin, Coordinator, Mentor]),
         (
             "/api/v1/me",
+            &[Admin, Coordinator, Mentor, Mentee, Director],
+        ),
+        // Everyone's own inbox (reading and dismissing an item: `inbox.rs`, every role of
+        // both chapters but the recipient gets 404).
+        (
+            "/api/v1/inbox",
             &[Admin, Coordinator, Mentor, Mentee, Director],
         ),
     ];

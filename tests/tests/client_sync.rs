@@ -26,7 +26,72 @@ both_backends!(
     the_live_loop_waits_on_the_stream_and_pushes_at_once,
     a_raised_flag_reaches_the_synced_coordinator_dashboard_within_seconds,
     a_topic_fires_only_when_its_rows_came,
+    an_offline_pause_request_reaches_the_coordinators_inbox,
 );
+
+/// A mentor asks for a pause on the bus; once it syncs and is dispatched, the
+/// coordinator's phone has it in its inbox (its listener told), reads it offline (the badge
+/// drops at once) and the server learns it on the next sync.
+async fn an_offline_pause_request_reaches_the_coordinators_inbox(h: &Harness) {
+    use mentorsync_protocol::command::{Command, InboxItemRef, PauseMentor};
+    use mentorsync_server::clock::Clock;
+    let mentor = h.client("mentor@a.test").await;
+    let coord = h.client("coordinator@a.test").await;
+    mentor.sync(|_| {}).await.unwrap();
+    coord.sync(|_| {}).await.unwrap();
+    assert_eq!(coord.unread_count().unwrap(), 0);
+    let told = Arc::new(AtomicUsize::new(0));
+    let seen = told.clone();
+    let _sub = coord.observe(Topic::Inbox, move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    });
+
+    h.proxy.take_down();
+    mentor
+        .execute(Command::RequestPause(PauseMentor {
+            mentor_id: h.a.mentor.clone(),
+            reason: "exams".into(),
+            starts_at: Some(h.clock.now_ms() + 86_400_000),
+            ends_at: None,
+            pause_id: None,
+        }))
+        .unwrap();
+    h.proxy.bring_up();
+    assert_eq!(mentor.sync(|_| {}).await.unwrap().progress.pushed, 1);
+    mentorsync_server::notify::Dispatcher::new(Vec::new())
+        .run_once(&h.db, h.clock.now_ms())
+        .await
+        .unwrap();
+
+    coord.sync(|_| {}).await.unwrap();
+    let inbox = coord.inbox(false, 0).unwrap();
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0].kind, "pause_requested");
+    assert_eq!(coord.unread_count().unwrap(), 1);
+    assert!(told.load(Ordering::SeqCst) >= 1, "the inbox listener fired");
+    // The mentor's phone, whose pause it is about, does not receive the coordinator's item.
+    mentor.sync(|_| {}).await.unwrap();
+    assert!(mentor.inbox(false, 0).unwrap().is_empty());
+
+    h.proxy.take_down();
+    coord
+        .execute(Command::ReadInboxItem(InboxItemRef {
+            item_id: inbox[0].id.clone(),
+        }))
+        .unwrap();
+    assert_eq!(coord.unread_count().unwrap(), 0, "read at once, offline");
+    assert_eq!(coord.inbox(true, 0).unwrap().len(), 0);
+    h.proxy.bring_up();
+    let report = coord.sync(|_| {}).await.unwrap();
+    assert_eq!((report.progress.pushed, report.rejected), (1, 0));
+    let row = h
+        .server_row(&h.a.id, "inbox_item", &inbox[0].id)
+        .await
+        .unwrap();
+    assert!(row["read_at"].is_i64(), "{row}");
+    h.assert_mirrors_server(&coord, &h.a.id, "coordinator@a.test")
+        .await;
+}
 
 /// A sync that brings nothing tells no data topic (the live loop syncs on every poke); one
 /// that brings a session tells the sessions topic.

@@ -132,6 +132,24 @@ fun coordinatorDay() = runBlocking {
         // One the server refuses later arrives as a refused command with its reason.
         check(client.stopLive()) { "was live" }
         live.waitFor { it is LiveState.Stopped }
+
+        // d's two pause requests reach the inbox once dispatched; read and dismissed
+        // offline, the badge drops at once.
+        server.runJob("notifications")
+        val inbox = InboxValues()
+        val inboxHandle = client.observeInbox(false, 0u, inbox)
+        client.sync(null)
+        val full = inbox.waitFor { i -> i.items.count { it.kind == "pause_requested" } == 2 }
+        val requests = full.items.filter { it.kind == "pause_requested" }
+        check(requests.all { it.mentorId == d.id && it.readAt == null }) { "$requests" }
+        server.stop()
+        client.execute(Action.ReadInboxItem(requests[0].id))
+        client.execute(Action.DismissInboxItem(requests[1].id))
+        val after = inbox.waitFor { it.unread == full.unread - 2 }
+        check(after.items.none { it.id == requests[1].id }) { "dismissed" }
+        server.start()
+        check(client.sync(null).rejected == 0uL) { "read and dismissed on the server" }
+        inboxHandle.cancel()
         server.stop()
         client.execute(Action.PauseMentor(a.id, "Exams", null, null))
         server.start()

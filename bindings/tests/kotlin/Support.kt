@@ -46,6 +46,9 @@ class Server(dir: File) {
         run("run-job", "dashboards", "--database-url", db)
     }
 
+    /** Runs a server job now from a second process (`notifications`: deliver to inboxes). */
+    fun runJob(job: String) = run("run-job", job, "--database-url", db)
+
     private fun run(vararg args: String) {
         val p = ProcessBuilder(bin, *args)
             .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
@@ -123,6 +126,10 @@ class SessionValues : Values<List<Session>>(), SessionsListener {
 
 class CommandValues : Values<Commands>(), CommandsListener {
     override fun onCommands(commands: Commands) = put(commands).let { }
+}
+
+class InboxValues : Values<Inbox>(), InboxListener {
+    override fun onInbox(inbox: Inbox) = put(inbox).let { }
 }
 
 class LiveStates : Values<LiveState>(), LiveListener {

@@ -44,6 +44,12 @@ class Server:
         subprocess.run([self.bin, "run-job", "dashboards", "--database-url", self.db],
                        check=True, capture_output=True)
 
+    def run_job(self, job):
+        """Runs one of the server's jobs now, from a second process on the same database
+        (`notifications` delivers the due ones: inboxes)."""
+        subprocess.run([self.bin, "run-job", job, "--database-url", self.db],
+                       check=True, capture_output=True)
+
     def start(self):
         self.proc = subprocess.Popen(
             [self.bin, "serve", "--bind", f"127.0.0.1:{self.port}", "--database-url", self.db,
@@ -125,6 +131,11 @@ class SessionValues(Values, ms.SessionsListener):
 class FlagValues(Values, ms.FlagsListener):
     def on_flags(self, flags):
         self.put(flags)
+
+
+class InboxValues(Values, ms.InboxListener):
+    def on_inbox(self, inbox):
+        self.put(inbox)
 
 
 class CommandValues(Values, ms.CommandsListener):

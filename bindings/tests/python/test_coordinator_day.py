@@ -10,8 +10,8 @@ import datetime
 import pytest
 
 import mentorsync_ffi as ms
-from conftest import (ADMIN, COORDINATOR, PASSWORD, CommandValues, Keychain, LiveStates,
-                      Progress, Recorder, RosterValues, device, now)
+from conftest import (ADMIN, COORDINATOR, PASSWORD, CommandValues, InboxValues, Keychain,
+                      LiveStates, Progress, Recorder, RosterValues, device, now)
 
 DAY = datetime.timedelta(days=1)
 A = ms.Action
@@ -158,6 +158,29 @@ def test_a_coordinators_day(server, tmp_path):
         assert client.stop_live()
         live.wait(lambda s: s.is_STOPPED())
         assert not client.is_live()
+
+        # Notifications reach the inbox: d's two pause requests, once dispatched. Read and
+        # dismissed offline, the badge drops at once; the server learns it on the next sync.
+        server.run_job("notifications")
+        inbox = InboxValues()
+        inbox_handle = client.observe_inbox(False, 0, inbox)
+        assert len(inbox.seen) == 1, "the current value on registration"
+        await client.sync(None)
+        now_inbox = inbox.wait(lambda i: len([x for x in i.items if x.kind == "pause_requested"]) == 2)
+        requests = [x for x in now_inbox.items if x.kind == "pause_requested"]
+        assert all(x.mentor_id == d.id and x.read_at is None and x.entity == "pause" for x in requests)
+        assert isinstance(requests[0].created_at, datetime.datetime)
+        assert client.inbox(True, 0).unread == now_inbox.unread >= 2
+        server.stop()
+        client.execute(A.READ_INBOX_ITEM(item_id=requests[0].id))
+        client.execute(A.DISMISS_INBOX_ITEM(item_id=requests[1].id))
+        after = inbox.wait(lambda i: i.unread == now_inbox.unread - 2)
+        assert requests[1].id not in [x.id for x in after.items]
+        assert next(x for x in after.items if x.id == requests[0].id).read_at is not None
+        server.start()
+        assert (await client.sync(None)).rejected == 0
+        assert client.commands().pending == []
+        inbox_handle.cancel()
         server.stop()
         client.execute(A.PAUSE_MENTOR(mentor_id=a.id, reason="Exams", starts_at=None, ends_at=None))
         server.start()

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::listeners::Topic;
 use crate::lists::{self, MenteeFilter, MenteeItem};
 use mentorsync_protocol::FlagStatus;
-use mentorsync_protocol::model::{Cohort, Flag, Pause, Submission};
+use mentorsync_protocol::model::{Cohort, Flag, InboxItem, Pause, Submission};
 
 impl Client {
     /// A page of mentees, by name.
@@ -36,6 +36,17 @@ impl Client {
     /// The cohorts held.
     pub fn cohorts(&self) -> Result<Vec<Cohort>> {
         lists::cohorts(&self.inner.store.conn())
+    }
+
+    /// The person's inbox, newest first, without dismissed items. Read and dismiss them
+    /// with the `read_inbox_item` and `dismiss_inbox_item` commands (offline too).
+    pub fn inbox(&self, unread_only: bool, limit: u32) -> Result<Vec<InboxItem>> {
+        lists::inbox(&self.inner.store.conn(), unread_only, limit)
+    }
+
+    /// Inbox items neither read nor dismissed.
+    pub fn unread_count(&self) -> Result<i64> {
+        lists::unread_count(&self.inner.store.conn())
     }
 
     /// Forgets a refusal once the person has seen it. Returns whether it was there.

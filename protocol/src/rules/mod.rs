@@ -16,6 +16,7 @@ pub mod access;
 pub mod admin;
 pub mod assignment;
 pub mod flag;
+pub mod inbox;
 pub mod input;
 pub mod mentor;
 pub mod pause;

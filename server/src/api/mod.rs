@@ -8,6 +8,7 @@ pub mod commands;
 pub mod dashboards;
 pub mod extract;
 pub mod health;
+pub mod inbox;
 pub mod middleware;
 pub mod openapi;
 pub mod reads;
@@ -150,6 +151,8 @@ fn request_routes() -> Router<AppState> {
         )
         .route("/api/v1/mentor/flags", post(commands::raise_flag))
         .route("/api/v1/flags/{id}/{action}", post(commands::flag_step))
+        .route("/api/v1/inbox", get(inbox::get_inbox))
+        .route("/api/v1/inbox/{id}/{action}", post(inbox::inbox_step))
         .route(
             "/api/v1/mentor/mentees/{mentee_id}/cockpit",
             get(reads::get_cockpit),

@@ -39,6 +39,8 @@ pub struct Scope {
     pub coordinator_id: Option<String>,
     /// The cohort it is about (cohort dashboards).
     pub cohort_id: Option<String>,
+    /// The one person it is for (inbox items); such a row has no other scope key.
+    pub recipient_id: Option<String>,
 }
 
 impl super::FromDb for Scope {
@@ -48,13 +50,18 @@ impl super::FromDb for Scope {
             mentee_id: r.get("e")?,
             coordinator_id: r.get("c")?,
             cohort_id: r.get("h")?,
+            recipient_id: r.get("u")?,
         })
     }
 }
 
 impl ChangeRow {
-    /// The scope keys of this change (`chapter:…`, `mentor:…`, …).
+    /// The scope keys of this change (`chapter:…`, `mentor:…`, …; only `user:…` for a row
+    /// that is one person's, so no other stream is poked for it).
     pub fn scope_keys(&self) -> Vec<String> {
+        if let Some(recipient) = &self.scope.recipient_id {
+            return vec![format!("user:{recipient}")];
+        }
         let mut keys = vec![format!("chapter:{}", self.chapter_id)];
         let s = &self.scope;
         for (kind, id) in [
@@ -120,7 +127,7 @@ impl Notice {
     }
 }
 
-/// Most change-log rows per INSERT (10 arguments each; SQLite allows 32,766).
+/// Most change-log rows per INSERT (11 arguments each; SQLite allows 32,766).
 const ROWS_PER_INSERT: usize = 200;
 
 /// Inserts the rows in order, a few hundred per statement, and returns the notice for them.
@@ -131,8 +138,8 @@ pub(super) async fn append(tx: &mut Tx, changes: &[ChangeRow]) -> Result<Notice,
     for chunk in changes.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO change_log (chapter_id, entity, entity_id, op, version, mentor_id, mentee_id, \
-             coordinator_id, cohort_id, at) VALUES {} RETURNING position",
-            values_list(chunk.len(), 10)
+             coordinator_id, cohort_id, recipient_id, at) VALUES {} RETURNING position",
+            values_list(chunk.len(), 11)
         );
         let mut query = q(sql);
         for c in chunk {
@@ -146,6 +153,7 @@ pub(super) async fn append(tx: &mut Tx, changes: &[ChangeRow]) -> Result<Notice,
                 .bind(c.scope.mentee_id.clone())
                 .bind(c.scope.coordinator_id.clone())
                 .bind(c.scope.cohort_id.clone())
+                .bind(c.scope.recipient_id.clone())
                 .bind(c.at);
         }
         let positions: Vec<i64> = tx.fetch_all(query).await?;

@@ -16,6 +16,7 @@ mod context;
 mod coordination;
 mod error;
 mod flag;
+mod inbox;
 mod mentor;
 mod notes;
 mod pause;
@@ -35,6 +36,7 @@ pub use system::{SystemCommand, execute_system};
 
 use crate::db::{Tx, q};
 use mentorsync_protocol::machine::{AccountAction, FlagAction, SessionAction, WorkItemAction};
+use mentorsync_protocol::rules::inbox::InboxAction;
 use mentorsync_protocol::{Command, Role};
 
 /// Runs `command` as `actor` at `now` in `tx` and reads its main row back. On error the
@@ -131,6 +133,8 @@ pub async fn apply_premerged(
         UpdateCohort(a) => cohort::update(&mut ctx, a).await?,
         AddCohortDirector(a) => cohort::director(&mut ctx, a, true).await?,
         RemoveCohortDirector(a) => cohort::director(&mut ctx, a, false).await?,
+        ReadInboxItem(a) => inbox::act(&mut ctx, &a.item_id, InboxAction::Read).await?,
+        DismissInboxItem(a) => inbox::act(&mut ctx, &a.item_id, InboxAction::Dismiss).await?,
     };
     ctx.finish(primary).await
 }

@@ -202,6 +202,7 @@ impl Dispatcher {
                 message: n.message.clone(),
                 created_at: n.created_at,
             };
+            super::inbox::deliver(db, now, &message).await?;
             for channel in &self.channels {
                 if let Outcome::Failed(e) =
                     deliver_once(db, now, channel.as_ref(), &message).await?

@@ -1,10 +1,11 @@
 //! Notifications: written to an outbox in the transaction of their cause
 //! ([`outbox::enqueue`]), delivered afterwards by the [`dispatch::Dispatcher`], which looks
 //! the recipient up at that moment through [`recipients`] and hands the message to every
-//! configured [`channel::Channel`].
+//! configured [`channel::Channel`], after putting it in the recipient's [`inbox`].
 
 pub mod channel;
 pub mod dispatch;
+pub mod inbox;
 pub mod outbox;
 pub mod recipients;
 pub mod webhook;

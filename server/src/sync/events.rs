@@ -17,7 +17,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 /// The newest change-log position the viewer can see.
 pub async fn newest_visible(state: &AppState, v: &Viewer) -> Result<(i64, ScopeSet), sqlx::Error> {
     let mut tx = state.db.read_as(Acting::Chapter(&v.chapter_id)).await?;
-    let scopes = listened(scope::current(&mut tx, v).await?, v);
+    let scopes = scope::current(&mut tx, v).await?;
     let mut buf = SqlBuf::default();
     let chapter = buf.arg(v.chapter_id.as_str());
     let pred = scope::predicate(v, &scope::CHANGE_LOG, &mut buf);
@@ -32,17 +32,9 @@ pub async fn newest_visible(state: &AppState, v: &Viewer) -> Result<(i64, ScopeS
 /// The viewer's scope set now (what a poke needs refreshed; the position came with it).
 async fn current_scopes(state: &AppState, v: &Viewer) -> Result<ScopeSet, sqlx::Error> {
     let mut tx = state.db.read_as(Acting::Chapter(&v.chapter_id)).await?;
-    let scopes = listened(scope::current(&mut tx, v).await?, v);
+    let scopes = scope::current(&mut tx, v).await?;
     tx.rollback().await?;
     Ok(scopes)
-}
-
-/// The keys a stream listens to: the viewer's scopes, and their own `user:` key, which a
-/// commit names when it changes what they may see without touching a row of theirs
-/// (`Tx::rescope`: a director given a cohort).
-fn listened(mut scopes: ScopeSet, v: &Viewer) -> ScopeSet {
-    scopes.insert(format!("user:{}", v.user_id));
-    scopes
 }
 
 fn poke(position: i64) -> Event {

@@ -1,6 +1,8 @@
 //! Who sees which synced rows. Every row belongs to scope keys (`chapter:C` always, then
-//! `mentor:M`, `mentee:X`, `coordinator:K`, `cohort:H` from its own columns). A caller holds a scope
-//! set derived from current relationships; a row is visible when the two meet. The same
+//! `mentor:M`, `mentee:X`, `coordinator:K`, `cohort:H` from its own columns; an inbox item
+//! only to `user:U`, its recipient). A caller holds a scope
+//! set derived from current relationships and their own `user:` key; a row is visible when
+//! the two meet. The same
 //! rule exists twice, on purpose, in two forms that must agree: a SQL predicate (to filter
 //! the change log and snapshots in the database) and a set (to check rows in Rust and to
 //! diff a client's scopes between rounds).
@@ -19,6 +21,7 @@ pub const CHANGE_LOG: ScopeExprs = ScopeExprs {
     mentee: Some("t.mentee_id"),
     coordinator: Some("t.coordinator_id"),
     cohort: Some("t.cohort_id"),
+    user: Some("t.recipient_id"),
 };
 
 /// The caller of a sync endpoint.
@@ -61,6 +64,7 @@ pub async fn current(tx: &mut Tx, v: &Viewer) -> Result<ScopeSet, sqlx::Error> {
             .collect::<Vec<_>>()
     };
     let me = v.user_id.as_str();
+    set.insert(format!("user:{me}"));
     match v.role {
         Role::Admin => {
             set.insert(format!("chapter:{}", v.chapter_id));
@@ -117,7 +121,10 @@ pub async fn current(tx: &mut Tx, v: &Viewer) -> Result<ScopeSet, sqlx::Error> {
 pub fn role_sees(role: Role, entity: mentorsync_protocol::command::Entity) -> bool {
     use mentorsync_protocol::command::Entity::*;
     match role {
-        Role::Mentee => matches!(entity, Mentee | MenteeAssignment | Session | Submission),
+        Role::Mentee => matches!(
+            entity,
+            Mentee | MenteeAssignment | Session | Submission | InboxItem
+        ),
         _ => true,
     }
 }
@@ -171,6 +178,14 @@ impl SqlBuf {
 /// A SQL condition over the given scope columns that is true for rows the viewer sees now.
 pub fn predicate(v: &Viewer, x: &ScopeExprs, buf: &mut SqlBuf) -> String {
     let mut any: Vec<String> = Vec::new();
+    // A row that is one person's (its user column set) is theirs alone, admins included.
+    if let Some(u) = x.user {
+        let me = buf.arg(v.user_id.as_str());
+        if v.role == Role::Admin {
+            return format!("({u} IS NULL OR {u} = {me})");
+        }
+        any.push(format!("{u} = {me}"));
+    }
     match v.role {
         Role::Admin => return "1 = 1".to_owned(),
         Role::Director => {
@@ -232,6 +247,7 @@ pub fn keys_predicate(keys: &[String], x: &ScopeExprs, buf: &mut SqlBuf) -> Stri
         ("mentee", x.mentee),
         ("coordinator", x.coordinator),
         ("cohort", x.cohort),
+        ("user", x.user),
     ] {
         let Some(expr) = expr else { continue };
         let ids: Vec<String> = keys
