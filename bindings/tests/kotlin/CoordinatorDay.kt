@@ -145,8 +145,8 @@ fun coordinatorDay() = runBlocking {
         server.stop()
         client.execute(Action.ReadInboxItem(requests[0].id))
         client.execute(Action.DismissInboxItem(requests[1].id))
-        val after = inbox.waitFor { it.unread == full.unread - 2 }
-        check(after.items.none { it.id == requests[1].id }) { "dismissed" }
+        val read = inbox.waitFor { it.unread == full.unread - 2 }
+        check(read.items.none { it.id == requests[1].id }) { "dismissed" }
         server.start()
         check(client.sync(null).rejected == 0uL) { "read and dismissed on the server" }
         inboxHandle.cancel()
