@@ -296,6 +296,61 @@ row!(
     }
 );
 
+/// How a person wants to be reached beyond their inbox (which always has everything).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Preferences {
+    /// When to send e-mail: `auto` (the default) only while they use no app.
+    pub email: EmailChoice,
+    /// The kinds that may reach them by e-mail; absent means every kind.
+    #[serde(default)]
+    pub kinds: Option<Vec<NotificationKind>>,
+    /// Quiet hours start, `HH:MM` in their time zone; e-mail waits until `quiet_until`.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
+    pub quiet_from: Option<String>,
+    /// Quiet hours end, `HH:MM` in their time zone (earlier than `quiet_from` wraps
+    /// midnight: 22:00–07:00).
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
+    pub quiet_until: Option<String>,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            email: EmailChoice::Auto,
+            kinds: None,
+            quiet_from: None,
+            quiet_until: None,
+        }
+    }
+}
+
+impl Preferences {
+    /// Quiet hours as minutes of the day, checked: both or neither, each `HH:MM`.
+    pub fn quiet_minutes(&self) -> Result<Option<(u32, u32)>, String> {
+        match (&self.quiet_from, &self.quiet_until) {
+            (None, None) => Ok(None),
+            (Some(f), Some(u)) => {
+                let m = |s: &str, field: &str| {
+                    crate::local_time::minute_of_day(s)
+                        .ok_or_else(|| format!("`{field}` must be HH:MM (00:00 to 23:59)"))
+                };
+                Ok(Some((m(f, "quiet_from")?, m(u, "quiet_until")?)))
+            }
+            _ => Err("`quiet_from` and `quiet_until` go together".to_owned()),
+        }
+    }
+}
+
 row!(
     /// A page of the caller's inbox, newest first, without dismissed items.
     InboxPage {

@@ -129,3 +129,19 @@ mod tests {
         assert!(Priority::Urgent > Priority::High && Priority::High > Priority::Normal);
     }
 }
+
+string_enum!(
+    /// When a person is sent e-mail: `auto` while they use no app (no device of theirs
+    /// synced in 30 days), `always`, or `never`.
+    EmailChoice { Auto = "auto", Always = "always", Never = "never" }
+);
+string_enum!(
+    /// What a notification is about; people choose which kinds reach them by e-mail.
+    NotificationKind {
+        PauseRequested = "pause_requested", PauseStarted = "pause_started",
+        PauseEnded = "pause_ended", CertificationExpired = "certification_expired",
+        WorkItemOverdue = "work_item_overdue", FlagRaised = "flag_raised",
+        MentorDeactivated = "mentor_deactivated", SessionScheduled = "session_scheduled",
+        SessionCancelled = "session_cancelled",
+    }
+);

@@ -6,7 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::db::{ConnectOptions, Db};
 use crate::jobs::Scheduler;
 use crate::notify::webhook::WebhookChannel;
-use crate::notify::{Channel, Dispatcher, RecordingChannel};
+use crate::notify::{Channel, Dispatcher, EmailChannel, RecordingChannel};
 use crate::seed::{self, DemoSize};
 use crate::telemetry::{self, LogFormat};
 use crate::{AppState, Settings, auth::password};
@@ -75,6 +75,19 @@ enum Command {
         /// Shared secret that signs webhook bodies (HMAC-SHA256).
         #[arg(long, env = "MENTORSYNC_WEBHOOK_SECRET", hide_env_values = true)]
         webhook_secret: Option<String>,
+        /// Also e-mail notifications to the people whose preferences want it, through this
+        /// SMTP server: `smtps://user:password@host`, `smtp://user:password@host:587?tls=required`
+        /// or `smtp://host:port` (plain, for a relay on this machine).
+        #[arg(
+            long,
+            env = "MENTORSYNC_SMTP_URL",
+            requires = "smtp_from",
+            hide_env_values = true
+        )]
+        smtp_url: Option<String>,
+        /// The sender of those e-mails, e.g. `mentorsync <noreply@example.org>`.
+        #[arg(long, env = "MENTORSYNC_SMTP_FROM")]
+        smtp_from: Option<String>,
         /// Demo size (with --seed-demo).
         #[command(flatten)]
         size: DemoSize,
@@ -445,6 +458,8 @@ pub async fn main() -> anyhow::Result<()> {
             dashboard_refresh_ms,
             webhook_url,
             webhook_secret,
+            smtp_url,
+            smtp_from,
         } => {
             let db = open(&url, cli.pg_schema.as_ref()).await?;
             if *seed {
@@ -471,6 +486,9 @@ pub async fn main() -> anyhow::Result<()> {
                     vec![Arc::new(RecordingChannel::default())];
                 if let (Some(url), Some(secret)) = (webhook_url, webhook_secret) {
                     channels.push(Arc::new(WebhookChannel::new(url.clone(), secret.clone())?));
+                }
+                if let (Some(url), Some(from)) = (smtp_url, smtp_from) {
+                    channels.push(Arc::new(EmailChannel::new(url, from)?));
                 }
                 Scheduler::new(&state, Dispatcher::new(channels))
                     .spawn(std::time::Duration::from_secs(*scheduler_tick_seconds));

@@ -46,7 +46,7 @@ pub async fn get_inbox(
         s.settings.page_size_max,
     )?;
     let chapter = caller.actor.chapter_id.as_str();
-    let me = caller.actor.user_id().unwrap_or_default().to_owned();
+    let me = caller.user_id.clone();
     let mut tx = s.db.read_as(Acting::Chapter(chapter)).await?;
     let unread_only = if p.unread_only {
         " AND read_at IS NULL"

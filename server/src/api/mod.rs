@@ -11,6 +11,7 @@ pub mod health;
 pub mod inbox;
 pub mod middleware;
 pub mod openapi;
+pub mod preferences;
 pub mod reads;
 pub mod sync;
 
@@ -55,6 +56,10 @@ fn request_routes() -> Router<AppState> {
         .route("/api/v1/auth/refresh", post(auth::refresh))
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/me", get(auth::me))
+        .route(
+            "/api/v1/me/preferences",
+            get(preferences::get_preferences).put(preferences::put_preferences),
+        )
         .route("/api/v1/auth/password", post(auth::change_password))
         .route("/api/v1/auth/redeem", post(auth::redeem))
         .route(

@@ -26,6 +26,10 @@ pub struct Message {
     pub message: String,
     /// When the cause happened (epoch ms).
     pub created_at: i64,
+    /// The recipient's address, for a channel that [`Channel::needs_email`] and only when
+    /// their preferences want e-mail now; never sent to other channels (a webhook).
+    #[serde(skip)]
+    pub email: Option<String>,
 }
 
 /// A channel could not deliver; the dispatcher retries later with backoff.
@@ -37,6 +41,11 @@ pub struct ChannelError(pub String);
 pub trait Channel: Send + Sync + 'static {
     /// The channel's stable name, stored with each delivery (at most once per name).
     fn name(&self) -> &str;
+    /// Whether the channel writes to the person (e-mail): it then receives only the
+    /// recipients whose preferences want it, outside their quiet hours, with their address.
+    fn needs_email(&self) -> bool {
+        false
+    }
     /// Delivers one message.
     fn deliver<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<(), ChannelError>>;
 }

@@ -9,6 +9,7 @@
 //! `locked_until`, and each delivery row is claimed by a compare-and-set on its status.
 
 use super::channel::{Channel, Message};
+use super::preferences::{self, Reach};
 use super::recipients::{self, Resolved};
 use crate::db::{Db, DbRow, FromDb, q};
 use std::sync::Arc;
@@ -24,6 +25,9 @@ pub struct DispatchReport {
     pub undeliverable: u64,
     /// Notifications given up after the last attempt.
     pub failed: u64,
+    /// Notifications some recipient's quiet hours hold back from a personal channel (the
+    /// rest went out); they are tried again when those hours end.
+    pub held: u64,
 }
 
 /// Delivers the outbox through a fixed set of channels.
@@ -190,8 +194,19 @@ impl Dispatcher {
             Resolved::To(users) => users,
         };
         let mut error = None;
+        let mut held: Option<i64> = None;
+        let personal = self.channels.iter().any(|c| c.needs_email());
         for user in &users {
-            let message = Message {
+            let reach = if personal {
+                let mut tx = db.read().await?;
+                let r = preferences::recipient(&mut tx, user).await?;
+                tx.commit().await?;
+                r.map(|r| preferences::decide(&r, &n.kind, now))
+                    .unwrap_or_default()
+            } else {
+                Reach::default()
+            };
+            let mut message = Message {
                 notification_id: n.id.clone(),
                 chapter_id: n.chapter_id.clone(),
                 kind: n.kind.clone(),
@@ -201,9 +216,20 @@ impl Dispatcher {
                 entity_id: n.entity_id.clone(),
                 message: n.message.clone(),
                 created_at: n.created_at,
+                email: None,
             };
             super::inbox::deliver(db, now, &message).await?;
             for channel in &self.channels {
+                if channel.needs_email() {
+                    if let Some(until) = reach.held_until {
+                        held = Some(held.map_or(until, |h| h.min(until)));
+                        continue;
+                    }
+                    let Some(address) = &reach.email else {
+                        continue;
+                    };
+                    message.email = Some(address.clone());
+                }
                 if let Outcome::Failed(e) =
                     deliver_once(db, now, channel.as_ref(), &message).await?
                 {
@@ -212,17 +238,30 @@ impl Dispatcher {
             }
         }
         let attempts = n.attempts + 1;
-        match error {
-            None => {
+        match (error, held) {
+            // Delivered where it could be; the rest waits for quiet hours to end, which
+            // costs no attempt.
+            (None, Some(until)) => {
+                report.held += 1;
+                let mut tx = db.write().await?;
+                tx.execute(
+                    q("UPDATE notifications SET next_attempt_at = $1, locked_until = NULL WHERE id = $2")
+                        .bind(until)
+                        .bind(n.id.as_str()),
+                )
+                .await?;
+                tx.commit().await
+            }
+            (None, None) => {
                 report.delivered += 1;
                 settle(db, &n.id, "delivered", now, None, attempts).await
             }
-            Some(e) if attempts >= self.max_attempts => {
+            (Some(e), _) if attempts >= self.max_attempts => {
                 report.failed += 1;
                 tracing::warn!(notification = %n.id, error = %e, "notification given up");
                 settle(db, &n.id, "failed", now, Some(&e), attempts).await
             }
-            Some(e) => {
+            (Some(e), _) => {
                 report.retrying += 1;
                 let mut tx = db.write().await?;
                 tx.execute(

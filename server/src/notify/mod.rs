@@ -5,11 +5,14 @@
 
 pub mod channel;
 pub mod dispatch;
+pub mod email;
 pub mod inbox;
 pub mod outbox;
+pub mod preferences;
 pub mod recipients;
 pub mod webhook;
 
 pub use channel::{Channel, ChannelError, Message, RecordingChannel};
 pub use dispatch::{DispatchReport, Dispatcher};
+pub use email::EmailChannel;
 pub use outbox::{Audience, NewNotification};
