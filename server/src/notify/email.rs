@@ -108,8 +108,10 @@ impl Channel for EmailChannel {
 mod tests {
     use super::*;
 
-    #[test]
-    fn subjects_read_as_words_and_bad_settings_are_named() {
+    /// Inside a runtime: the pooled transport starts its reaper task when it is built
+    /// (the server builds it in `serve`, on its runtime).
+    #[tokio::test]
+    async fn subjects_read_as_words_and_bad_settings_are_named() {
         assert_eq!(subject("pause_requested"), "mentorsync: Pause requested");
         assert!(matches!(
             EmailChannel::new("ftp://x", "a@b.c"),
