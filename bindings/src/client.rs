@@ -7,7 +7,7 @@ use crate::live::{Live, LiveListener};
 use crate::observe::*;
 use crate::records::*;
 use crate::tokens::{AppTokens, TokenStore};
-use crate::types::{FlagStatus, ms};
+use crate::types::{FlagStatus, PushPlatform, ms};
 use mentorsync_core::Topic as Core;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -128,6 +128,18 @@ impl MentorsyncClient {
     pub async fn logout(&self) -> Result<()> {
         self.live.stop();
         Ok(self.inner.logout().await?)
+    }
+
+    /// Registers the push token the platform gave the app (FCM on Android, APNs on iOS),
+    /// so notifications reach this phone in the background. Online; call it after signing
+    /// in and whenever the platform rotates the token.
+    pub async fn register_push_token(&self, platform: PushPlatform, token: String) -> Result<()> {
+        Ok(self.inner.register_push(platform.into(), &token).await?)
+    }
+
+    /// Forgets this phone's push token on the server (notifications turned off here).
+    pub async fn unregister_push_token(&self) -> Result<()> {
+        Ok(self.inner.unregister_push().await?)
     }
 
     /// Drops every queued command and returns how many the server had not confirmed.

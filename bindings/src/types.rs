@@ -62,6 +62,15 @@ mirror!(
     }
 );
 mirror!(
+    /// Who carries a push to this phone.
+    PushPlatform = protocol::PushPlatform {
+        /// Firebase Cloud Messaging (Android).
+        Fcm,
+        /// Apple Push Notification service (iOS).
+        Apns,
+    }
+);
+mirror!(
     /// Whether an account may sign in.
     AccountStatus = protocol::AccountStatus {
         /// May sign in.

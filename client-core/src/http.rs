@@ -140,6 +140,29 @@ impl Api {
         }
     }
 
+    /// Registers this device's push token (`Some`), or forgets it (`None`).
+    pub async fn push_token(
+        &self,
+        access: &str,
+        client_id: &str,
+        token: Option<(mentorsync_protocol::PushPlatform, &str)>,
+    ) -> Result<(), ApiFailure> {
+        let url = self.url(&format!("/api/v1/devices/{client_id}/push"));
+        let req = match token {
+            Some((platform, token)) => self
+                .http
+                .put(url)
+                .json(&serde_json::json!({"platform": platform, "token": token})),
+            None => self.http.delete(url),
+        };
+        let r = req.bearer_auth(access).send().await.map_err(offline)?;
+        if r.status().is_success() {
+            Ok(())
+        } else {
+            decode::<serde_json::Value>(r).await.map(|_| ())
+        }
+    }
+
     /// One pull page; also returns the size of the (decompressed) body.
     #[allow(clippy::too_many_arguments)]
     pub async fn pull(

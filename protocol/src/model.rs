@@ -303,10 +303,12 @@ row!(
 pub struct Preferences {
     /// When to send e-mail: `auto` (the default) only while they use no app.
     pub email: EmailChoice,
-    /// The kinds that may reach them by e-mail; absent means every kind.
+    /// The kinds that may reach them beyond the inbox (e-mail, push); absent means every
+    /// kind.
     #[serde(default)]
     pub kinds: Option<Vec<NotificationKind>>,
-    /// Quiet hours start, `HH:MM` in their time zone; e-mail waits until `quiet_until`.
+    /// Quiet hours start, `HH:MM` in their time zone; e-mail and push wait until
+    /// `quiet_until`.
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",

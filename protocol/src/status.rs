@@ -145,3 +145,7 @@ string_enum!(
         SessionCancelled = "session_cancelled",
     }
 );
+string_enum!(
+    /// Who carries a push to a phone: Firebase Cloud Messaging (Android) or Apple's APNs.
+    PushPlatform { Fcm = "fcm", Apns = "apns" }
+);

@@ -6,7 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::db::{ConnectOptions, Db};
 use crate::jobs::Scheduler;
 use crate::notify::webhook::WebhookChannel;
-use crate::notify::{Channel, Dispatcher, EmailChannel, RecordingChannel};
+use crate::notify::{Channel, Dispatcher, EmailChannel, RecordingChannel, push};
 use crate::seed::{self, DemoSize};
 use crate::telemetry::{self, LogFormat};
 use crate::{AppState, Settings, auth::password};
@@ -88,6 +88,36 @@ enum Command {
         /// The sender of those e-mails, e.g. `mentorsync <noreply@example.org>`.
         #[arg(long, env = "MENTORSYNC_SMTP_FROM")]
         smtp_from: Option<String>,
+        /// Push to Android phones: the Firebase service-account key file (JSON).
+        #[arg(long, env = "MENTORSYNC_FCM_SERVICE_ACCOUNT")]
+        fcm_service_account: Option<std::path::PathBuf>,
+        /// FCM's address (a test or relay may stand in).
+        #[arg(
+            long,
+            env = "MENTORSYNC_FCM_URL",
+            default_value = "https://fcm.googleapis.com"
+        )]
+        fcm_url: String,
+        /// Push to iPhones: the APNs key file (`AuthKey_XXXXXXXXXX.p8`).
+        #[arg(long, env = "MENTORSYNC_APNS_KEY", requires_all = ["apns_key_id", "apns_team_id", "apns_topic"])]
+        apns_key: Option<std::path::PathBuf>,
+        /// The APNs key's id.
+        #[arg(long, env = "MENTORSYNC_APNS_KEY_ID")]
+        apns_key_id: Option<String>,
+        /// The Apple developer team id.
+        #[arg(long, env = "MENTORSYNC_APNS_TEAM_ID")]
+        apns_team_id: Option<String>,
+        /// The app's bundle id.
+        #[arg(long, env = "MENTORSYNC_APNS_TOPIC")]
+        apns_topic: Option<String>,
+        /// APNs' address: production, or `https://api.sandbox.push.apple.com` for
+        /// development builds.
+        #[arg(
+            long,
+            env = "MENTORSYNC_APNS_URL",
+            default_value = "https://api.push.apple.com"
+        )]
+        apns_url: String,
         /// Demo size (with --seed-demo).
         #[command(flatten)]
         size: DemoSize,
@@ -460,6 +490,13 @@ pub async fn main() -> anyhow::Result<()> {
             webhook_secret,
             smtp_url,
             smtp_from,
+            fcm_service_account,
+            fcm_url,
+            apns_key,
+            apns_key_id,
+            apns_team_id,
+            apns_topic,
+            apns_url,
         } => {
             let db = open(&url, cli.pg_schema.as_ref()).await?;
             if *seed {
@@ -489,6 +526,30 @@ pub async fn main() -> anyhow::Result<()> {
                 }
                 if let (Some(url), Some(from)) = (smtp_url, smtp_from) {
                     channels.push(Arc::new(EmailChannel::new(url, from)?));
+                }
+                let fcm = match fcm_service_account {
+                    Some(path) => {
+                        let json = std::fs::read_to_string(path)
+                            .with_context(|| format!("reading {}", path.display()))?;
+                        Some(push::Fcm::new(&json, fcm_url)?)
+                    }
+                    None => None,
+                };
+                let apns = match (apns_key, apns_key_id, apns_team_id, apns_topic) {
+                    (Some(path), Some(key_id), Some(team_id), Some(topic)) => {
+                        Some(push::Apns::new(push::apns::ApnsConfig {
+                            key_pem: std::fs::read_to_string(path)
+                                .with_context(|| format!("reading {}", path.display()))?,
+                            key_id: key_id.clone(),
+                            team_id: team_id.clone(),
+                            topic: topic.clone(),
+                            base: apns_url.clone(),
+                        })?)
+                    }
+                    _ => None,
+                };
+                if fcm.is_some() || apns.is_some() {
+                    channels.push(Arc::new(push::PushChannel::new(db.clone(), fcm, apns)));
                 }
                 Scheduler::new(&state, Dispatcher::new(channels))
                     .spawn(std::time::Duration::from_secs(*scheduler_tick_seconds));

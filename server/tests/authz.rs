@@ -487,7 +487,7 @@ async fn authorization_matrix(app: &TestApp) {
     }
 
     // Lists: who may read them, and nothing of chapter a ever appears in chapter b's.
-    let lists: [(&str, &[Role]); 10] = [
+    let lists: [(&str, &[Role]); 11] = [
         ("/api/v1/admin/users", &[Admin]),
         ("/api/v1/admin/cohorts", &[Admin]),
         ("/api/v1/admin/export", &[Admin]),
@@ -504,6 +504,11 @@ async fn authorization_matrix(app: &TestApp) {
         // both chapters but the recipient gets 404).
         (
             "/api/v1/inbox",
+            &[Admin, Coordinator, Mentor, Mentee, Director],
+        ),
+        // Everyone's own preferences (and push devices: `push.rs`, owned per person).
+        (
+            "/api/v1/me/preferences",
             &[Admin, Coordinator, Mentor, Mentee, Director],
         ),
     ];

@@ -40,6 +40,18 @@ async fn an_offline_pause_request_reaches_the_coordinators_inbox(h: &Harness) {
     mentor.sync(|_| {}).await.unwrap();
     coord.sync(|_| {}).await.unwrap();
     assert_eq!(coord.unread_count().unwrap(), 0);
+    // The phone hands over its push token (dispatch then pushes to it: server/tests/push.rs).
+    coord
+        .register_push(mentorsync_protocol::PushPlatform::Fcm, "fcm-token-1")
+        .await
+        .unwrap();
+    let pushable: i64 = scalar(
+        h,
+        "SELECT COUNT(*) FROM push_devices WHERE user_id = $1",
+        &h.a.coordinator,
+    )
+    .await;
+    assert_eq!(pushable, 1);
     let told = Arc::new(AtomicUsize::new(0));
     let seen = told.clone();
     let _sub = coord.observe(Topic::Inbox, move |_| {
@@ -91,6 +103,14 @@ async fn an_offline_pause_request_reaches_the_coordinators_inbox(h: &Harness) {
     assert!(row["read_at"].is_i64(), "{row}");
     h.assert_mirrors_server(&coord, &h.a.id, "coordinator@a.test")
         .await;
+    coord.unregister_push().await.unwrap();
+    let pushable: i64 = scalar(
+        h,
+        "SELECT COUNT(*) FROM push_devices WHERE user_id = $1",
+        &h.a.coordinator,
+    )
+    .await;
+    assert_eq!(pushable, 0);
 }
 
 /// A sync that brings nothing tells no data topic (the live loop syncs on every poke); one

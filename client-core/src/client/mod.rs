@@ -1,6 +1,7 @@
 //! The app-facing client: open a database, sign in, issue commands offline, sync, query,
 //! observe. The sync engine (push, pull rounds, following the server) is `sync.rs`.
 
+mod push;
 mod screens;
 mod sync;
 

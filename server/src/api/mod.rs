@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod commands;
 pub mod dashboards;
+pub mod devices;
 pub mod extract;
 pub mod health;
 pub mod inbox;
@@ -157,6 +158,10 @@ fn request_routes() -> Router<AppState> {
         .route("/api/v1/mentor/flags", post(commands::raise_flag))
         .route("/api/v1/flags/{id}/{action}", post(commands::flag_step))
         .route("/api/v1/inbox", get(inbox::get_inbox))
+        .route(
+            "/api/v1/devices/{client_id}/push",
+            put(devices::register).delete(devices::unregister),
+        )
         .route("/api/v1/inbox/{id}/{action}", post(inbox::inbox_step))
         .route(
             "/api/v1/mentor/mentees/{mentee_id}/cockpit",

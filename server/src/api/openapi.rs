@@ -2,7 +2,9 @@
 //! `docs/openapi.json`; a test fails when the two drift, and
 //! `mentorsync-server openapi > docs/openapi.json` refreshes it.
 
-use super::{admin, audit, auth, commands, dashboards, health, inbox, preferences, reads, sync};
+use super::{
+    admin, audit, auth, commands, dashboards, devices, health, inbox, preferences, reads, sync,
+};
 use crate::domain::{Applied, Changed};
 use axum::Json;
 use mentorsync_protocol::model::*;
@@ -101,6 +103,7 @@ impl Modify for EdgeErrors {
         commands::submit_mission, commands::resubmit_mission, commands::review_mission,
         commands::work_item_step, commands::raise_flag, commands::flag_step,
         inbox::get_inbox, inbox::inbox_step, preferences::get_preferences, preferences::put_preferences,
+        devices::register, devices::unregister,
         sync::pull, sync::push, sync::events,
         dashboards::mentor_dashboard, dashboards::mentor_dashboard_stream, dashboards::coordinator_dashboard,
         dashboards::director_summary, dashboards::director_cohorts, dashboards::director_cohort,
@@ -119,7 +122,7 @@ impl Modify for EdgeErrors {
         mentorsync_protocol::audit::AuditDevice, mentorsync_protocol::audit::AuditPage,
         mentorsync_protocol::audit::ActorRole, command::Entity, Account, Cohort, AccountStatus,
         admin::AccountAction, crate::roster_file::LineError, InboxItem, InboxPage, inbox::InboxStep,
-        Preferences, EmailChoice, NotificationKind,
+        Preferences, EmailChoice, NotificationKind, PushPlatform, devices::PushBody,
     ))
 )]
 pub struct ApiDoc;

@@ -26,10 +26,19 @@ pub struct Message {
     pub message: String,
     /// When the cause happened (epoch ms).
     pub created_at: i64,
-    /// The recipient's address, for a channel that [`Channel::needs_email`] and only when
+    /// The recipient's address, for an e-mail channel ([`Personal::Email`]) and only when
     /// their preferences want e-mail now; never sent to other channels (a webhook).
     #[serde(skip)]
     pub email: Option<String>,
+}
+
+/// How a personal channel reaches someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Personal {
+    /// At their address ([`Message::email`] is filled in).
+    Email,
+    /// On the phones they registered.
+    Push,
 }
 
 /// A channel could not deliver; the dispatcher retries later with backoff.
@@ -41,10 +50,10 @@ pub struct ChannelError(pub String);
 pub trait Channel: Send + Sync + 'static {
     /// The channel's stable name, stored with each delivery (at most once per name).
     fn name(&self) -> &str;
-    /// Whether the channel writes to the person (e-mail): it then receives only the
-    /// recipients whose preferences want it, outside their quiet hours, with their address.
-    fn needs_email(&self) -> bool {
-        false
+    /// Whether the channel reaches the person themself (e-mail, their phones): it then
+    /// receives only the recipients whose preferences want it, outside their quiet hours.
+    fn personal(&self) -> Option<Personal> {
+        None
     }
     /// Delivers one message.
     fn deliver<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<(), ChannelError>>;

@@ -8,7 +8,7 @@
 //! instances) may run at once: each notification is leased by a compare-and-set on
 //! `locked_until`, and each delivery row is claimed by a compare-and-set on its status.
 
-use super::channel::{Channel, Message};
+use super::channel::{Channel, Message, Personal};
 use super::preferences::{self, Reach};
 use super::recipients::{self, Resolved};
 use crate::db::{Db, DbRow, FromDb, q};
@@ -195,7 +195,7 @@ impl Dispatcher {
         };
         let mut error = None;
         let mut held: Option<i64> = None;
-        let personal = self.channels.iter().any(|c| c.needs_email());
+        let personal = self.channels.iter().any(|c| c.personal().is_some());
         for user in &users {
             let reach = if personal {
                 let mut tx = db.read().await?;
@@ -220,15 +220,20 @@ impl Dispatcher {
             };
             super::inbox::deliver(db, now, &message).await?;
             for channel in &self.channels {
-                if channel.needs_email() {
+                if let Some(way) = channel.personal() {
+                    if !reach.wants_kind {
+                        continue;
+                    }
                     if let Some(until) = reach.held_until {
                         held = Some(held.map_or(until, |h| h.min(until)));
                         continue;
                     }
-                    let Some(address) = &reach.email else {
-                        continue;
-                    };
-                    message.email = Some(address.clone());
+                    if way == Personal::Email {
+                        let Some(address) = &reach.email else {
+                            continue;
+                        };
+                        message.email = Some(address.clone());
+                    }
                 }
                 if let Outcome::Failed(e) =
                     deliver_once(db, now, channel.as_ref(), &message).await?

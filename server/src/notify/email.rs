@@ -2,7 +2,7 @@
 //! dispatcher gives this channel only the recipients whose preferences want e-mail for the
 //! notification's kind, outside their quiet hours (`super::preferences`).
 
-use super::channel::{Channel, ChannelError, Message};
+use super::channel::{Channel, ChannelError, Message, Personal};
 use futures::future::BoxFuture;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -66,8 +66,8 @@ impl Channel for EmailChannel {
         Self::NAME
     }
 
-    fn needs_email(&self) -> bool {
-        true
+    fn personal(&self) -> Option<Personal> {
+        Some(Personal::Email)
     }
 
     fn deliver<'a>(&'a self, m: &'a Message) -> BoxFuture<'a, Result<(), ChannelError>> {

@@ -9,10 +9,11 @@ pub mod email;
 pub mod inbox;
 pub mod outbox;
 pub mod preferences;
+pub mod push;
 pub mod recipients;
 pub mod webhook;
 
-pub use channel::{Channel, ChannelError, Message, RecordingChannel};
+pub use channel::{Channel, ChannelError, Message, Personal, RecordingChannel};
 pub use dispatch::{DispatchReport, Dispatcher};
 pub use email::EmailChannel;
 pub use outbox::{Audience, NewNotification};

@@ -1,6 +1,6 @@
-//! Whom a personal channel (e-mail) may reach, decided at dispatch from the recipient's
-//! preferences: whether they want this kind by e-mail, and whether their quiet hours (in
-//! their own time zone) hold it back for now. The inbox ignores all of this: it always
+//! Whom a personal channel (e-mail, push) may reach, decided at dispatch from the
+//! recipient's preferences: whether they want this kind beyond their inbox, whether by
+//! e-mail, and whether their quiet hours (in their own time zone) hold it back for now. The inbox ignores all of this: it always
 //! has everything.
 
 use crate::db::{DbRow, FromDb, Tx, q};
@@ -15,6 +15,8 @@ pub const APP_IN_USE_MS: i64 = 30 * 86_400_000;
 /// What the personal channels may do for one recipient and one notification now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reach {
+    /// Whether they want this kind beyond their inbox at all (e-mail and push).
+    pub wants_kind: bool,
     /// The address to e-mail, when e-mail is wanted for this notification.
     pub email: Option<String>,
     /// Quiet hours: nothing personal is sent before this moment (epoch ms).
@@ -86,6 +88,7 @@ pub fn decide(r: &Recipient, kind: &str, now: i64) -> Reach {
         local_time::quiet_until(now, r.time_zone.as_deref(), from, until)
     });
     Reach {
+        wants_kind,
         email: (chosen && wants_kind).then(|| r.address.clone()),
         held_until,
     }
