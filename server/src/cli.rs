@@ -118,6 +118,10 @@ enum Command {
             default_value = "https://api.push.apple.com"
         )]
         apns_url: String,
+        /// With push on: a phone with no open event stream gets at most one data-only
+        /// "sync now" push per this many seconds when its person's data changes.
+        #[arg(long, env = "MENTORSYNC_WAKE_INTERVAL_SECONDS", default_value_t = 60)]
+        wake_interval_seconds: u64,
         /// Demo size (with --seed-demo).
         #[command(flatten)]
         size: DemoSize,
@@ -497,6 +501,7 @@ pub async fn main() -> anyhow::Result<()> {
             apns_team_id,
             apns_topic,
             apns_url,
+            wake_interval_seconds,
         } => {
             let db = open(&url, cli.pg_schema.as_ref()).await?;
             if *seed {
@@ -549,7 +554,13 @@ pub async fn main() -> anyhow::Result<()> {
                     _ => None,
                 };
                 if fcm.is_some() || apns.is_some() {
-                    channels.push(Arc::new(push::PushChannel::new(db.clone(), fcm, apns)));
+                    let push = Arc::new(push::PushChannel::new(db.clone(), fcm, apns));
+                    push::wake::spawn(
+                        &state,
+                        push.clone(),
+                        std::time::Duration::from_secs(*wake_interval_seconds),
+                    );
+                    channels.push(push);
                 }
                 Scheduler::new(&state, Dispatcher::new(channels))
                     .spawn(std::time::Duration::from_secs(*scheduler_tick_seconds));

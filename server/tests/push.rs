@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 both_backends!(
     notifications_reach_registered_phones_on_both_platforms,
     device_registration_is_checked_and_owned,
+    a_backgrounded_phone_is_woken_once_per_burst,
 );
 
 const GONE: &str = "gone-token";
@@ -124,6 +125,13 @@ async fn apns_send(
 
 /// Starts both fakes and returns a dispatcher whose push channel sends to them.
 async fn fakes(app: &TestApp) -> (Seen, Dispatcher) {
+    let (seen, push) = fake_push(app).await;
+    let channels: Vec<Arc<dyn Channel>> = vec![push];
+    (seen, Dispatcher::new(channels))
+}
+
+/// Starts both fakes and returns the push channel that sends to them.
+async fn fake_push(app: &TestApp) -> (Seen, Arc<PushChannel>) {
     use p256::elliptic_curve::Generate;
     use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
     let rsa_key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
@@ -173,12 +181,8 @@ async fn fakes(app: &TestApp) -> (Seen, Dispatcher) {
         base: base.clone(),
     })
     .unwrap();
-    let channels: Vec<Arc<dyn Channel>> = vec![Arc::new(PushChannel::new(
-        app.db.clone(),
-        Some(fcm),
-        Some(apns),
-    ))];
-    (seen, Dispatcher::new(channels))
+    let push = Arc::new(PushChannel::new(app.db.clone(), Some(fcm), Some(apns)));
+    (seen, push)
 }
 
 async fn register(app: &TestApp, token: &str, client: &str, body: Value) -> (u16, Value) {
@@ -405,4 +409,98 @@ async fn device_registration_is_checked_and_owned(app: &TestApp) {
         .await;
     assert_eq!(status, 204);
     assert!(tokens(&a.coordinator.id).await.is_empty());
+}
+
+/// The "sync now" pushes sent to FCM so far.
+fn wakes(seen: &Seen) -> Vec<Value> {
+    seen.fcm
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m["message"]["data"]["sync"] == "now")
+        .cloned()
+        .collect()
+}
+
+async fn wait_for_wakes(seen: &Seen, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while wakes(seen).len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "expected {n} sync-now pushes, got {:?}",
+            wakes(seen)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn raise_low_flag(app: &TestApp) {
+    let a = &app.a;
+    let (status, body) = app
+        .post(
+            &a.mentor.token,
+            "/api/v1/mentor/flags",
+            json!({"mentee_id": a.mentee.id, "severity": "low", "reason": "quiet lately"}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+}
+
+/// A phone whose app is in the background (no event stream) gets one data-only push for a
+/// burst of changes to its person's data, and another only after the interval; a person
+/// whose app is open (streaming) gets none.
+async fn a_backgrounded_phone_is_woken_once_per_burst(app: &TestApp) {
+    use mentorsync_server::notify::push::wake;
+    let a = &app.a;
+    let (seen, push) = fake_push(app).await;
+    let coordinator_phone = uuid::Uuid::new_v4().to_string();
+    let mentor_phone = uuid::Uuid::new_v4().to_string();
+    register(
+        app,
+        &a.coordinator.token,
+        &coordinator_phone,
+        json!({"platform": "fcm", "token": "coord-phone"}),
+    )
+    .await;
+    register(
+        app,
+        &a.mentor.token,
+        &mentor_phone,
+        json!({"platform": "apns", "token": "mentor-phone"}),
+    )
+    .await;
+    let _task = wake::spawn(&app.state, push, std::time::Duration::from_secs(60));
+    // The mentor has the app open: their stream is live.
+    let _stream = open_stream(app, &app.base, "/api/v1/sync/events", &a.mentor.token).await;
+
+    // A burst: five flags on the coordinator's mentor's mentee.
+    for _ in 0..5 {
+        raise_low_flag(app).await;
+    }
+    wait_for_wakes(&seen, 1).await;
+    let first = wakes(&seen);
+    assert_eq!(first[0]["message"]["token"], "coord-phone");
+    assert!(
+        first[0]["message"].get("notification").is_none(),
+        "data only, nothing shown: {}",
+        first[0]
+    );
+    // After the interval, the next change wakes the phone again. The task handles commits
+    // in order, so when this second push has come every change of the burst was handled:
+    // the burst woke the phone exactly once.
+    app.clock.advance(61_000);
+    raise_low_flag(app).await;
+    wait_for_wakes(&seen, 2).await;
+    assert_eq!(wakes(&seen).len(), 2);
+    assert!(
+        seen.apns.lock().unwrap().is_empty(),
+        "the streaming mentor was not pushed"
+    );
+    let woken: i64 = app
+        .scalar(
+            "SELECT COUNT(*) FROM push_devices WHERE woken_at IS NOT NULL",
+            &[],
+        )
+        .await;
+    assert_eq!(woken, 1);
 }

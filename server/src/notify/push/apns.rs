@@ -3,7 +3,7 @@
 //! device over HTTP/2.
 
 use super::fcm::PushConfigError;
-use super::{Alert, Sent};
+use super::{Push, Sent};
 use crate::notify::channel::ChannelError;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
@@ -84,23 +84,38 @@ impl Apns {
         Ok(token)
     }
 
-    /// Sends `alert` to one device token.
-    pub async fn send(&self, device: &str, alert: &Alert) -> Result<Sent, ChannelError> {
+    /// Sends one push to one device token.
+    pub async fn send(&self, device: &str, push: Push<'_>) -> Result<Sent, ChannelError> {
         let bearer = self.bearer().await?;
-        let body = serde_json::json!({
-            "aps": {"alert": {"title": alert.title, "body": alert.body}, "sound": "default",
-                    "thread-id": alert.kind},
-            "kind": alert.kind, "entity": alert.entity, "entity_id": alert.entity_id,
-            "notification_id": alert.notification_id,
-        });
+        // A background push (content-available, priority 5, its own push type) wakes the
+        // app to sync without showing anything; Apple requires exactly that shape.
+        let (body, push_type, priority, id) = match push {
+            Push::Alert(alert) => (
+                serde_json::json!({
+                    "aps": {"alert": {"title": alert.title, "body": alert.body}, "sound": "default",
+                            "thread-id": alert.kind},
+                    "kind": alert.kind, "entity": alert.entity, "entity_id": alert.entity_id,
+                    "notification_id": alert.notification_id,
+                }),
+                "alert",
+                "10",
+                uuid_of(&alert.notification_id),
+            ),
+            Push::SyncNow => (
+                serde_json::json!({"aps": {"content-available": 1}, "sync": "now"}),
+                "background",
+                "5",
+                uuid::Uuid::new_v4().to_string(),
+            ),
+        };
         let r = self
             .http
             .post(format!("{}/3/device/{device}", self.config.base))
             .header("authorization", format!("bearer {bearer}"))
             .header("apns-topic", &self.config.topic)
-            .header("apns-push-type", "alert")
-            .header("apns-priority", "10")
-            .header("apns-id", uuid_of(&alert.notification_id))
+            .header("apns-push-type", push_type)
+            .header("apns-priority", priority)
+            .header("apns-id", id)
             .json(&body)
             .send()
             .await

@@ -2,7 +2,7 @@
 //! key (RS256), trades it for an OAuth access token (cached until shortly before it
 //! expires), and posts one message per device token.
 
-use super::{Alert, Sent};
+use super::{Push, Sent};
 use crate::notify::channel::ChannelError;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
@@ -113,18 +113,26 @@ impl Fcm {
         Ok(t.access_token)
     }
 
-    /// Sends `alert` to one device token.
-    pub async fn send(&self, device: &str, alert: &Alert) -> Result<Sent, ChannelError> {
+    /// Sends one push to one device token.
+    pub async fn send(&self, device: &str, push: Push<'_>) -> Result<Sent, ChannelError> {
         let token = self.access_token().await?;
-        let body = serde_json::json!({"message": {
-            "token": device,
-            "notification": {"title": alert.title, "body": alert.body},
-            "data": {
-                "kind": alert.kind, "entity": alert.entity, "entity_id": alert.entity_id,
-                "notification_id": alert.notification_id,
-            },
-            "android": {"priority": "high", "collapse_key": alert.kind},
-        }});
+        let body = match push {
+            Push::Alert(alert) => serde_json::json!({"message": {
+                "token": device,
+                "notification": {"title": alert.title, "body": alert.body},
+                "data": {
+                    "kind": alert.kind, "entity": alert.entity, "entity_id": alert.entity_id,
+                    "notification_id": alert.notification_id,
+                },
+                "android": {"priority": "high", "collapse_key": alert.kind},
+            }}),
+            // Data only: the app's messaging service wakes and syncs; nothing is shown.
+            Push::SyncNow => serde_json::json!({"message": {
+                "token": device,
+                "data": {"sync": "now"},
+                "android": {"priority": "high", "collapse_key": "sync"},
+            }}),
+        };
         let url = format!(
             "{}/v1/projects/{}/messages:send",
             self.base, self.account.project_id

@@ -1,10 +1,12 @@
 //! Push to phones: every device a recipient registered (`PUT /api/v1/devices/{id}/push`)
 //! gets the notification as an alert, through Firebase Cloud Messaging (Android) or Apple's
 //! APNs (iOS), per the recipient's preferences and quiet hours (the dispatcher decides who;
-//! `super::preferences`). A token the platform says is gone is forgotten.
+//! `super::preferences`). A token the platform says is gone is forgotten. Devices are also
+//! woken, data only, when their person's data changes ([`wake`]).
 
 pub mod apns;
 pub mod fcm;
+pub mod wake;
 
 use super::channel::{Channel, ChannelError, Message, Personal};
 use crate::db::{Db, DbRow, FromDb, q};
@@ -48,6 +50,15 @@ impl Alert {
             notification_id: m.notification_id.clone(),
         }
     }
+}
+
+/// What one push carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Push<'a> {
+    /// A notification the person sees.
+    Alert(&'a Alert),
+    /// Data only, shown to nobody: "your data changed, sync now" for a backgrounded app.
+    SyncNow,
 }
 
 /// What a platform said about one device.
@@ -112,6 +123,67 @@ impl PushChannel {
         Ok(devices)
     }
 
+    /// Sends one push to one device; forgets the device when its token is gone. The inner
+    /// error is the platform's (retry later).
+    async fn send(
+        &self,
+        d: &Device,
+        push: Push<'_>,
+    ) -> Result<Result<(), ChannelError>, sqlx::Error> {
+        let sent = match (d.platform, &self.fcm, &self.apns) {
+            (PushPlatform::Fcm, Some(fcm), _) => fcm.send(&d.token, push).await,
+            (PushPlatform::Apns, _, Some(apns)) => apns.send(&d.token, push).await,
+            // That platform is not configured on this server: nothing to do.
+            _ => return Ok(Ok(())),
+        };
+        Ok(match sent {
+            Ok(Sent::Accepted) => Ok(()),
+            Ok(Sent::Gone) => {
+                self.forget(&d.client_id).await?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Wakes every device of `users` that was not woken within `interval`: one data-only
+    /// push each, claimed by compare-and-set so that instances hearing the same commit send
+    /// it once. Returns how many were sent.
+    pub async fn wake(
+        &self,
+        users: &[String],
+        now: i64,
+        interval_ms: i64,
+    ) -> Result<usize, sqlx::Error> {
+        let mut sent = 0;
+        for user in users {
+            for d in self.devices(user).await? {
+                let mut tx = self.db.write().await?;
+                let claimed = tx
+                    .execute(
+                        q(
+                            "UPDATE push_devices SET woken_at = $1 WHERE client_id = $2 \
+                           AND (woken_at IS NULL OR woken_at <= $3)",
+                        )
+                        .bind(now)
+                        .bind(d.client_id.as_str())
+                        .bind(now - interval_ms),
+                    )
+                    .await?;
+                tx.commit().await?;
+                if claimed == 1 {
+                    match self.send(&d, Push::SyncNow).await? {
+                        Ok(()) => sent += 1,
+                        Err(e) => {
+                            tracing::debug!(device = %d.client_id, error = %e.0, "sync-now push failed")
+                        }
+                    }
+                }
+            }
+        }
+        Ok(sent)
+    }
+
     async fn forget(&self, client_id: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.db.write().await?;
         tx.execute(q("DELETE FROM push_devices WHERE client_id = $1").bind(client_id))
@@ -135,16 +207,8 @@ impl Channel for PushChannel {
             let alert = Alert::of(m);
             let mut failed = Vec::new();
             for d in self.devices(&m.recipient_id).await.map_err(db)? {
-                let sent = match (d.platform, &self.fcm, &self.apns) {
-                    (PushPlatform::Fcm, Some(fcm), _) => fcm.send(&d.token, &alert).await,
-                    (PushPlatform::Apns, _, Some(apns)) => apns.send(&d.token, &alert).await,
-                    // That platform is not configured on this server: nothing to do.
-                    _ => continue,
-                };
-                match sent {
-                    Ok(Sent::Accepted) => {}
-                    Ok(Sent::Gone) => self.forget(&d.client_id).await.map_err(db)?,
-                    Err(e) => failed.push(e.0),
+                if let Err(e) = self.send(&d, Push::Alert(&alert)).await.map_err(db)? {
+                    failed.push(e.0);
                 }
             }
             if failed.is_empty() {
