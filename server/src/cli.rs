@@ -5,8 +5,7 @@
 use crate::clock::{Clock, SystemClock};
 use crate::db::{ConnectOptions, Db};
 use crate::jobs::Scheduler;
-use crate::notify::webhook::WebhookChannel;
-use crate::notify::{Channel, Dispatcher, EmailChannel, RecordingChannel, push};
+use crate::notify::{Dispatcher, RecordingChannel};
 use crate::seed::{self, DemoSize};
 use crate::telemetry::{self, LogFormat};
 use crate::{AppState, Settings, auth::password};
@@ -69,59 +68,9 @@ enum Command {
         /// them within seconds, at the cost docs/performance.md measures.
         #[arg(long, env = "MENTORSYNC_DASHBOARD_REFRESH_MS", default_value_t = 0)]
         dashboard_refresh_ms: u64,
-        /// Also deliver notifications by POSTing them to this URL.
-        #[arg(long, env = "MENTORSYNC_WEBHOOK_URL", requires = "webhook_secret")]
-        webhook_url: Option<String>,
-        /// Shared secret that signs webhook bodies (HMAC-SHA256).
-        #[arg(long, env = "MENTORSYNC_WEBHOOK_SECRET", hide_env_values = true)]
-        webhook_secret: Option<String>,
-        /// Also e-mail notifications to the people whose preferences want it, through this
-        /// SMTP server: `smtps://user:password@host`, `smtp://user:password@host:587?tls=required`
-        /// or `smtp://host:port` (plain, for a relay on this machine).
-        #[arg(
-            long,
-            env = "MENTORSYNC_SMTP_URL",
-            requires = "smtp_from",
-            hide_env_values = true
-        )]
-        smtp_url: Option<String>,
-        /// The sender of those e-mails, e.g. `mentorsync <noreply@example.org>`.
-        #[arg(long, env = "MENTORSYNC_SMTP_FROM")]
-        smtp_from: Option<String>,
-        /// Push to Android phones: the Firebase service-account key file (JSON).
-        #[arg(long, env = "MENTORSYNC_FCM_SERVICE_ACCOUNT")]
-        fcm_service_account: Option<std::path::PathBuf>,
-        /// FCM's address (a test or relay may stand in).
-        #[arg(
-            long,
-            env = "MENTORSYNC_FCM_URL",
-            default_value = "https://fcm.googleapis.com"
-        )]
-        fcm_url: String,
-        /// Push to iPhones: the APNs key file (`AuthKey_XXXXXXXXXX.p8`).
-        #[arg(long, env = "MENTORSYNC_APNS_KEY", requires_all = ["apns_key_id", "apns_team_id", "apns_topic"])]
-        apns_key: Option<std::path::PathBuf>,
-        /// The APNs key's id.
-        #[arg(long, env = "MENTORSYNC_APNS_KEY_ID")]
-        apns_key_id: Option<String>,
-        /// The Apple developer team id.
-        #[arg(long, env = "MENTORSYNC_APNS_TEAM_ID")]
-        apns_team_id: Option<String>,
-        /// The app's bundle id.
-        #[arg(long, env = "MENTORSYNC_APNS_TOPIC")]
-        apns_topic: Option<String>,
-        /// APNs' address: production, or `https://api.sandbox.push.apple.com` for
-        /// development builds.
-        #[arg(
-            long,
-            env = "MENTORSYNC_APNS_URL",
-            default_value = "https://api.push.apple.com"
-        )]
-        apns_url: String,
-        /// With push on: a phone with no open event stream gets at most one data-only
-        /// "sync now" push per this many seconds when its person's data changes.
-        #[arg(long, env = "MENTORSYNC_WAKE_INTERVAL_SECONDS", default_value_t = 60)]
-        wake_interval_seconds: u64,
+        /// Where notifications go besides the inbox.
+        #[command(flatten)]
+        delivery: Box<crate::notify::channels::Delivery>,
         /// Demo size (with --seed-demo).
         #[command(flatten)]
         size: DemoSize,
@@ -490,18 +439,7 @@ pub async fn main() -> anyhow::Result<()> {
             changelog_retention_days,
             scheduler_tick_seconds,
             dashboard_refresh_ms,
-            webhook_url,
-            webhook_secret,
-            smtp_url,
-            smtp_from,
-            fcm_service_account,
-            fcm_url,
-            apns_key,
-            apns_key_id,
-            apns_team_id,
-            apns_topic,
-            apns_url,
-            wake_interval_seconds,
+            delivery,
         } => {
             let db = open(&url, cli.pg_schema.as_ref()).await?;
             if *seed {
@@ -524,44 +462,7 @@ pub async fn main() -> anyhow::Result<()> {
                 );
             }
             if *scheduler_tick_seconds > 0 {
-                let mut channels: Vec<Arc<dyn Channel>> =
-                    vec![Arc::new(RecordingChannel::default())];
-                if let (Some(url), Some(secret)) = (webhook_url, webhook_secret) {
-                    channels.push(Arc::new(WebhookChannel::new(url.clone(), secret.clone())?));
-                }
-                if let (Some(url), Some(from)) = (smtp_url, smtp_from) {
-                    channels.push(Arc::new(EmailChannel::new(url, from)?));
-                }
-                let fcm = match fcm_service_account {
-                    Some(path) => {
-                        let json = std::fs::read_to_string(path)
-                            .with_context(|| format!("reading {}", path.display()))?;
-                        Some(push::Fcm::new(&json, fcm_url)?)
-                    }
-                    None => None,
-                };
-                let apns = match (apns_key, apns_key_id, apns_team_id, apns_topic) {
-                    (Some(path), Some(key_id), Some(team_id), Some(topic)) => {
-                        Some(push::Apns::new(push::apns::ApnsConfig {
-                            key_pem: std::fs::read_to_string(path)
-                                .with_context(|| format!("reading {}", path.display()))?,
-                            key_id: key_id.clone(),
-                            team_id: team_id.clone(),
-                            topic: topic.clone(),
-                            base: apns_url.clone(),
-                        })?)
-                    }
-                    _ => None,
-                };
-                if fcm.is_some() || apns.is_some() {
-                    let push = Arc::new(push::PushChannel::new(db.clone(), fcm, apns));
-                    push::wake::spawn(
-                        &state,
-                        push.clone(),
-                        std::time::Duration::from_secs(*wake_interval_seconds),
-                    );
-                    channels.push(push);
-                }
+                let channels = delivery.channels(&state)?;
                 Scheduler::new(&state, Dispatcher::new(channels))
                     .spawn(std::time::Duration::from_secs(*scheduler_tick_seconds));
             }

@@ -132,7 +132,7 @@ async fn email_reaches_the_people_who_want_it(app: &TestApp) {
     dispatcher.run_once(&app.db, T0 + 1_000).await.unwrap();
     let mails = sink.mails();
     assert_eq!(mails.len(), 1, "{mails:?}");
-    assert_eq!(mails[0].to, [a.mentee.email.clone()]);
+    assert_eq!(mails[0].to, std::slice::from_ref(&a.mentee.email));
     assert!(
         mails[0]
             .data
@@ -188,7 +188,7 @@ async fn email_reaches_the_people_who_want_it(app: &TestApp) {
     let to_coordinator: Vec<Mail> = sink
         .mails()
         .into_iter()
-        .filter(|m| m.to == [a.coordinator.email.clone()])
+        .filter(|m| m.to == std::slice::from_ref(&a.coordinator.email))
         .collect();
     assert_eq!(to_coordinator.len(), 1, "{to_coordinator:?}");
     assert!(to_coordinator[0].data.contains("Flag raised"));
@@ -254,7 +254,7 @@ async fn quiet_hours_hold_a_mail_until_they_end(app: &TestApp) {
     let report = dispatcher.run_once(&app.db, seven).await.unwrap();
     assert_eq!(report.delivered, 1, "{report:?}");
     assert_eq!(sink.mails().len(), 1);
-    assert_eq!(sink.mails()[0].to, [a.mentee.email.clone()]);
+    assert_eq!(sink.mails()[0].to, std::slice::from_ref(&a.mentee.email));
     dispatcher.run_once(&app.db, seven + 60_000).await.unwrap();
     assert_eq!(sink.mails().len(), 1);
     let inbox: i64 = app

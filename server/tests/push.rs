@@ -27,11 +27,14 @@ both_backends!(
 
 const GONE: &str = "gone-token";
 
+/// One request APNs received: the device, the `apns-*` headers, the body.
+type ApnsPush = (String, HashMap<String, String>, Value);
+
 /// What the fakes received.
 #[derive(Clone, Default)]
 struct Seen {
     fcm: Arc<Mutex<Vec<Value>>>,
-    apns: Arc<Mutex<Vec<(String, HashMap<String, String>, Value)>>>,
+    apns: Arc<Mutex<Vec<ApnsPush>>>,
 }
 
 #[derive(Clone)]

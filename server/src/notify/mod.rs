@@ -4,6 +4,7 @@
 //! configured [`channel::Channel`], after putting it in the recipient's [`inbox`].
 
 pub mod channel;
+pub mod channels;
 pub mod dispatch;
 pub mod email;
 pub mod inbox;
