@@ -115,7 +115,8 @@ impl PushChannel {
         let mut tx = self.db.read().await?;
         let devices = tx
             .fetch_all(
-                q("SELECT client_id, platform, token FROM push_devices WHERE user_id = $1 ORDER BY client_id")
+                q("SELECT p.client_id, p.platform, p.token FROM push_devices p JOIN users u ON u.id = p.user_id \
+                   WHERE p.user_id = $1 AND u.status = 'active' ORDER BY p.client_id")
                     .bind(user_id),
             )
             .await?;
