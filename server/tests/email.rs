@@ -111,18 +111,6 @@ async fn schedule_session(app: &TestApp) {
     assert!(status.is_success(), "{body}");
 }
 
-async fn request_pause(app: &TestApp) {
-    let a = &app.a;
-    let (status, body) = app
-        .post(
-            &a.mentor.token,
-            &format!("/api/v1/mentors/{}/pause-requests", a.mentor.id),
-            json!({"reason": "exams", "starts_at": T0 + 2 * DAY}),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
-}
-
 async fn email_reaches_the_people_who_want_it(app: &TestApp) {
     let a = &app.a;
     let sink = Sink::start().await;
@@ -144,7 +132,7 @@ async fn email_reaches_the_people_who_want_it(app: &TestApp) {
 
     // The coordinator syncs a phone: `auto` leaves them to the app (and the inbox).
     MiniClient::new().sync(app, &a.coordinator.token, 200).await;
-    request_pause(app).await;
+    app.request_pause(T0 + 2 * DAY).await;
     dispatcher.run_once(&app.db, T0 + 2_000).await.unwrap();
     assert_eq!(
         sink.mails().len(),
@@ -175,7 +163,7 @@ async fn email_reaches_the_people_who_want_it(app: &TestApp) {
         json!({}),
     )
     .await;
-    request_pause(app).await;
+    app.request_pause(T0 + 2 * DAY).await;
     let (status, body) = app
         .post(
             &a.mentor.token,

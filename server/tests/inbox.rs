@@ -16,20 +16,6 @@ both_backends!(
     a_mentee_finds_their_session_in_their_inbox,
 );
 
-/// The mentor asks for a pause; dispatch resolves the coordinator.
-async fn request_pause(app: &TestApp) -> String {
-    let a = &app.a;
-    let (status, body) = app
-        .post(
-            &a.mentor.token,
-            &format!("/api/v1/mentors/{}/pause-requests", a.mentor.id),
-            json!({"reason": "exams", "starts_at": T0 + DAY}),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
-    body["id"].as_str().unwrap().to_owned()
-}
-
 async fn inbox(app: &TestApp, token: &str, query: &str) -> Value {
     let (status, body) = app.get(token, &format!("/api/v1/inbox{query}")).await;
     assert_eq!(status, 200, "{body}");
@@ -47,7 +33,7 @@ fn ids(page: &Value) -> Vec<String> {
 
 async fn a_dispatched_notification_reaches_its_recipients_inbox_once(app: &TestApp) {
     let a = &app.a;
-    let pause = request_pause(app).await;
+    let pause = app.request_pause(T0 + DAY).await;
     assert!(
         ids(&inbox(app, &a.coordinator.token, "").await).is_empty(),
         "nothing before dispatch: the recipient is resolved then"
@@ -86,7 +72,7 @@ async fn a_dispatched_notification_reaches_its_recipients_inbox_once(app: &TestA
 
 async fn only_the_recipient_syncs_reads_and_dismisses_an_item(app: &TestApp) {
     let a = &app.a;
-    request_pause(app).await;
+    app.request_pause(T0 + DAY).await;
     Dispatcher::new(Vec::new())
         .run_once(&app.db, T0 + 1_000)
         .await

@@ -200,18 +200,6 @@ async fn register(app: &TestApp, token: &str, client: &str, body: Value) -> (u16
     (status.as_u16(), body)
 }
 
-async fn request_pause(app: &TestApp) {
-    let a = &app.a;
-    let (status, body) = app
-        .post(
-            &a.mentor.token,
-            &format!("/api/v1/mentors/{}/pause-requests", a.mentor.id),
-            json!({"reason": "exams", "starts_at": T0 + 2 * DAY}),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
-}
-
 async fn notifications_reach_registered_phones_on_both_platforms(app: &TestApp) {
     let a = &app.a;
     let (seen, dispatcher) = fakes(app).await;
@@ -250,7 +238,7 @@ async fn notifications_reach_registered_phones_on_both_platforms(app: &TestApp) 
         204
     );
 
-    request_pause(app).await;
+    app.request_pause(T0 + 2 * DAY).await;
     let report = dispatcher.run_once(&app.db, T0 + 1_000).await.unwrap();
     assert_eq!(report.delivered, 1, "{report:?}");
 

@@ -321,6 +321,21 @@ impl TestApp {
         v
     }
 
+    /// Chapter a's mentor asks for a pause from `starts_at` (their coordinator is then
+    /// notified); returns the pause id.
+    pub async fn request_pause(&self, starts_at: i64) -> String {
+        let a = &self.a;
+        let (status, body) = self
+            .post(
+                &a.mentor.token,
+                &format!("/api/v1/mentors/{}/pause-requests", a.mentor.id),
+                serde_json::json!({"reason": "exams", "starts_at": starts_at}),
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
     pub async fn audit_count(&self, entity_id: &str) -> i64 {
         self.scalar(
             "SELECT COUNT(*) FROM audit_log WHERE entity_id = $1",
