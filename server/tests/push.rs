@@ -333,6 +333,26 @@ async fn device_registration_is_checked_and_owned(app: &TestApp) {
     )
     .await;
     assert_eq!(status, 400);
+    // A device id is one person's: nobody else registers under it (as in sync).
+    register(
+        app,
+        &a.mentor.token,
+        &phone,
+        json!({"platform": "fcm", "token": "mine"}),
+    )
+    .await;
+    let (status, body) = register(
+        app,
+        &a.coordinator.token,
+        &phone,
+        json!({"platform": "fcm", "token": "theirs"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
     // The same token registered by a second phone moves there; a person keeps at most 20.
     let tokens = |user: &str| {
         let user = user.to_owned();

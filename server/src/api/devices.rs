@@ -27,10 +27,12 @@ pub struct PushBody {
 }
 
 /// Registers (or replaces) the push token of the caller's device `client_id` (the id the
-/// device syncs with). A token registered by another device before is moved here.
+/// device syncs with; another person's device id is `403`). A token registered by another
+/// device before is moved here.
 #[utoipa::path(put, path = "/api/v1/devices/{client_id}/push", tag = "sync", security(("bearer" = [])),
     params(("client_id" = Uuid, Path, description = "the device's sync client id")), request_body = PushBody,
-    responses((status = 204, description = "registered"), (status = 400, body = ErrorBody)))]
+    responses((status = 204, description = "registered"), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 pub async fn register(
     State(s): State<AppState>,
     caller: Caller,
@@ -59,13 +61,21 @@ pub async fn register(
             .bind(client_id.as_str()),
     )
     .await?;
-    // A device id names one person's device: another person's registration under it goes.
-    tx.execute(
-        q("DELETE FROM push_devices WHERE client_id = $1 AND user_id <> $2")
+    // A device id is one person's, as in sync (`SyncError::ClientNotYours`): someone
+    // else's registration is refused, never taken over.
+    let taken = tx
+        .exists(
+            q(
+                "SELECT 1 FROM push_devices WHERE client_id = $1 AND user_id <> $2 \
+               UNION ALL SELECT 1 FROM sync_clients WHERE client_id = $1 AND user_id <> $2",
+            )
             .bind(client_id.as_str())
             .bind(caller.user_id.as_str()),
-    )
-    .await?;
+        )
+        .await?;
+    if taken {
+        return Err(crate::sync::SyncError::ClientNotYours.into());
+    }
     tx.execute(
         q("INSERT INTO push_devices (client_id, chapter_id, user_id, platform, token, created_at, updated_at) \
            VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (client_id) DO UPDATE SET platform = excluded.platform, \
