@@ -91,3 +91,29 @@ impl Channel for RecordingChannel {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The recipient's address is for the e-mail channel only: a webhook posts the message
+    /// as JSON to a third party, which must not learn it.
+    #[test]
+    fn the_address_never_leaves_in_a_serialized_message() {
+        let m = Message {
+            notification_id: "n".into(),
+            chapter_id: "c".into(),
+            kind: "flag_raised".into(),
+            recipient_id: "u".into(),
+            mentor_id: None,
+            entity: "flag".into(),
+            entity_id: "f".into(),
+            message: "m".into(),
+            created_at: 1,
+            email: Some("person@example.org".into()),
+        };
+        let json = serde_json::to_string(&m).unwrap_or_default();
+        assert!(json.contains("\"recipient_id\":\"u\""), "{json}");
+        assert!(!json.contains("person@example.org"), "{json}");
+    }
+}
